@@ -14,38 +14,72 @@ _UNITS = ((1000, "千"), (100, "百"), (10, "十"))
 NUMERAL_CHARS = DIGITS + "〇两十百千"
 
 
-def cn_to_int(text: str) -> int:
-    """Convert a Chinese numeral ("六百八十一", "一千零六十四", "十二") or ASCII digits to an int.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_ZEROS = "零〇"
 
-    Raises ValueError naming the text when it is not a numeral below 10,000.
+
+def cn_to_int(text: str) -> int:
+    """Convert a Chinese numeral ("六百八十一", "一千零六十四", "十二") or digits ("681", "６８１") to an int.
+
+    Accepts 0..9999. Lenient where the value is unambiguous (一十二, 一百十, 两百, 〇 for 零);
+    raises ValueError naming the text otherwise, e.g. for 一百二 (120 or 102?),
+    六百八十八十 (units out of order), 十零 (trailing 零) or 12345 (out of range).
     """
-    text = text.strip()
+    text = text.strip().translate(_FULLWIDTH)
     if not text:
         raise ValueError("empty numeral")
     if text.isascii() and text.isdigit():
-        return int(text)
+        value = int(text)
+        if value > 9999:
+            raise ValueError(f"numeral out of range 0..9999: {text!r}")
+        return value
+    if text in _ZEROS:
+        return 0
+    if text == "两":
+        return 2
+
+    def bad(why: str) -> ValueError:
+        return ValueError(f"not a Chinese numeral: {text!r} ({why})")
+
     total = 0
-    digit: int | None = None
+    digit: int | None = None  # a digit waiting for its unit
     last_unit = 10_000
-    for ch in text:
-        if ch in _DIGIT_VALUE:
-            if digit is not None and digit != 0:
-                raise ValueError(f"not a Chinese numeral: {text!r} (two digits in a row)")
+    zero = False  # a 零 was seen since the last unit
+    for i, ch in enumerate(text):
+        if ch in _ZEROS:
+            if i == 0 or zero or digit is not None:
+                raise bad("misplaced 零")
+            zero = True
+        elif ch in _DIGIT_VALUE:
+            if digit is not None:
+                raise bad("two digits in a row")
+            if ch == "两" and text[i + 1 : i + 2] not in ("百", "千"):
+                raise bad("两 only before 百 or 千")
             digit = _DIGIT_VALUE[ch]
         elif ch in _UNIT_VALUE:
             unit = _UNIT_VALUE[ch]
             if unit >= last_unit:
-                raise ValueError(f"not a Chinese numeral: {text!r} (unit {ch} out of order)")
-            # "十二" means 12: a bare 十 has an implied 一.
-            total += (digit if digit else 1) * unit if digit != 0 else unit
-            digit = None
-            last_unit = unit
+                raise bad(f"unit {ch} out of order")
+            if digit is None:
+                # "十二" is 12 and "一百十" is 110: only 十 has an implied 一.
+                if unit != 10:
+                    raise bad(f"{ch} needs a digit before it")
+                digit = 1
+            if zero and unit * 10 >= last_unit:
+                raise bad("零 where no place is skipped")
+            total += digit * unit
+            digit, last_unit, zero = None, unit, False
         else:
-            raise ValueError(f"not a Chinese numeral: {text!r} (unexpected {ch!r})")
-    if digit:
+            raise bad(f"unexpected {ch!r}")
+    if digit is not None:
+        if zero and last_unit <= 10:
+            raise bad("零 where no place is skipped")
+        if not zero and last_unit in (100, 1000):
+            # Colloquially 一百二 means 120; statutes write 一百二十 or 一百零二.
+            raise bad("ambiguous digit after 百/千; write 一百二十 or 一百零二")
         total += digit
-    if total == 0 and text not in ("零", "〇"):
-        raise ValueError(f"not a Chinese numeral: {text!r}")
+    elif zero:
+        raise bad("trailing 零")
     return total
 
 
