@@ -1,0 +1,88 @@
+"""The composition root: settings → ingest → index → searcher, each built once per process."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from index.embedder import Embedder, get_embedder
+from index.search import Searcher
+from index.store import build_index, load_index, read_manifest
+from ingest.pipeline import IngestReport, ingest
+from legalqa.config import Settings, load_settings
+
+_lock = threading.Lock()
+_searchers: dict[tuple, Searcher] = {}
+_composers: dict[int, object] = {}
+
+
+def settings() -> Settings:
+    return load_settings()
+
+
+def embedder_for(s: Settings) -> Embedder:
+    return get_embedder(s.model)
+
+
+def build(
+    s: Settings | None = None,
+    paths: list[str | Path] | None = None,
+    *,
+    progress: bool = False,
+) -> tuple[dict, IngestReport]:
+    """Ingest the corpus (or ``paths``) plus the user collection, and write the index atomically."""
+    s = s or settings()
+    result = ingest(paths or list(s.corpus), progress=progress)
+    chunks, sources, report = result.chunks, dict(result.sources), result.report
+    if paths is None and s.user_docs.is_dir() and any(s.user_docs.iterdir()):
+        user = ingest([s.user_docs], collection="user", key_prefix="user-docs/")
+        chunks += user.chunks
+        sources.update(user.sources)
+        report.errors += user.report.errors
+        report.files += user.report.files
+        report.chunks += user.report.chunks
+    manifest = build_index(
+        s.index_dir,
+        chunks,
+        sources,
+        embedder_for(s),
+        report=report.to_dict(),
+        cache_dir=s.cache_dir,
+        dense_kind=s.dense_kind,
+        progress=progress,
+    )
+    forget()
+    return manifest, report
+
+
+def searcher(s: Settings | None = None) -> Searcher:
+    """The process-wide searcher for these settings; reloaded when the index on disk changes."""
+    s = s or settings()
+    manifest = read_manifest(s.index_dir)
+    key = (str(s.index_dir), s.model, s.search, manifest.get("built_at"), manifest.get("corpus_hash"))
+    with _lock:
+        if key not in _searchers:
+            emb = embedder_for(s)
+            data = load_index(s.index_dir, model=emb.name, dim=emb.dim)
+            _searchers.clear()
+            _searchers[key] = Searcher(data, emb, s.search)
+        return _searchers[key]
+
+
+def forget() -> None:
+    with _lock:
+        _searchers.clear()
+
+
+def composer(s: Settings | None = None):
+    """The composer over the process-wide searcher (rebuilt when the searcher is)."""
+    from qa.compose import Composer
+
+    srch = searcher(s)
+    with _lock:
+        comp = _composers.get(id(srch))
+        if comp is None or comp.searcher is not srch:
+            _composers.clear()
+            comp = _composers[id(srch)] = Composer(srch, (s or settings()).answer)
+        return comp
+
