@@ -168,6 +168,7 @@ class Searcher:
         self.aliases = (aliases or AliasTable()).with_laws(laws)
         self.laws = sorted(laws)
         self._articles = {(c.law, c.article, c.suffix): i for i, c in enumerate(self.chunks) if c.kind == "statute"}
+        self._citers: dict[str, list[Chunk]] | None = None  # built on first use
 
     def article(self, law: str | None, number: int, suffix: int = 0) -> Chunk | None:
         """The chunk of one statute article, or None when the corpus does not have it."""
@@ -258,6 +259,24 @@ class Searcher:
 
     def _vector(self, row: int) -> np.ndarray:
         return self.data.dense.index.reconstruct(row)
+
+    def cited_by(self, chunk: Chunk) -> list[Chunk]:
+        """Chunks (other articles, article passages) whose text cites this statute article."""
+        if chunk.kind != "statute":
+            return []
+        if self._citers is None:
+            citers: dict[str, list[Chunk]] = {}
+            for c in self.chunks:
+                context = (c.article, c.suffix) if c.kind == "statute" else None
+                refs = find_citations(c.text, aliases=self.aliases, current_law=c.law, current_article=context)
+                for ref in refs:
+                    target = self._articles.get((ref.law, ref.article, ref.suffix))
+                    if target is not None and self.chunks[target].id != c.id:
+                        bucket = citers.setdefault(self.chunks[target].id, [])
+                        if c not in bucket:
+                            bucket.append(c)
+            self._citers = citers
+        return list(self._citers.get(chunk.id, []))
 
     def references(self, chunk: Chunk) -> list[Chunk]:
         """Articles a statute chunk refers to (本法第X条, 前款 …) that the corpus holds, for context."""
