@@ -62,12 +62,16 @@ class IndexData:
 
 
 def embed_text(chunk: Chunk) -> str:
-    """What the model sees for a chunk: its law or title and heading give the passage context."""
-    head = chunk.heading_path[-1] if chunk.heading_path else ""
+    """What the retrievers see for a chunk: its law or title and headings give the passage context.
+
+    Statute headings name the topic (第十三章 保证合同 › 第一节 一般规定) in words a
+    question uses, while the article body may not repeat them.
+    """
+    heads = " ".join(h.split(" ", 1)[-1] for h in chunk.heading_path)
     if chunk.kind == "statute":
         short = (chunk.meta.get("aliases") or [chunk.law or chunk.title])[0]
-        return f"{short} {chunk.label} {head}\n{chunk.text}"
-    return f"{chunk.title} {head}\n{chunk.text}"
+        return f"{short} {heads} {chunk.label}\n{chunk.text}"
+    return f"{chunk.title} {heads}\n{chunk.text}"
 
 
 def corpus_hash(chunks: list[Chunk]) -> str:
@@ -177,7 +181,7 @@ def build_index(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
-        SparseIndex.build([c.text for c in chunks]).save(tmp / "bm25")
+        SparseIndex.build([embed_text(c) for c in chunks]).save(tmp / "bm25")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
