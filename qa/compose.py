@@ -28,10 +28,12 @@ class AnswerConfig:
     """Composer settings. The abstention thresholds are calibrated by eval (see docs/eval.md)."""
 
     k: int = 8
-    min_dense: float = 0.80  # below this best cosine, and with no named article, abstain
-    min_coverage: float = 0.34  # share of the question's terms found in the top passages
+    # Evidence = best cosine similarity + rule_bonus per fired expansion rule (at most 2): in-domain
+    # words (网贷, 担保, 征信 …) are evidence too. Below min_evidence, with no named article, abstain.
+    min_evidence: float = 0.886
+    rule_bonus: float = 0.005
     max_statutes: int = 3
-    relative: float = 0.80  # cite statutes whose fused score is at least this share of the best one's
+    relative: float = 0.85  # cite statutes whose fused score is at least this share of the best one's
     lead_sentences: int = 2
     lead_max_rank: int = 5
 
@@ -149,8 +151,16 @@ class Composer:
         exact = [h for h in result.hits if h.exact]
         top_dense = max((h.dense_score or 0.0 for h in result.hits), default=0.0)
         cov = coverage(q, result.hits)
-        evidence = {"top_dense": round(top_dense, 4), "coverage": round(cov, 4), "named": float(len(exact))}
-        if not exact and (top_dense < cfg.min_dense or cov < cfg.min_coverage):
+        top_bm25 = max((h.bm25_score or 0.0 for h in result.hits), default=0.0)
+        evidence = {
+            "top_dense": round(top_dense, 4),
+            "coverage": round(cov, 4),
+            "top_bm25": round(top_bm25, 3),
+            "rules": float(len(result.expansion.rules)),
+            "named": float(len(exact)),
+        }
+        evidence["score"] = round(top_dense + cfg.rule_bonus * min(len(result.expansion.rules), 2), 4)
+        if not exact and evidence["score"] < cfg.min_evidence:
             answer = self._abstain(question, result, evidence)
         else:
             answer = self._answer(question, result, weights, evidence)
