@@ -39,6 +39,9 @@ class SearchConfig:
     expand: bool = True
     expand_dense: bool = False  # expanded terms are keywords: they help BM25 more than embeddings
     disabled_rules: frozenset[str] = frozenset()
+    # One article can fill a whole page of hits with its passages; past this many passages from
+    # one prose source, further ones move below the other results (statutes are not limited).
+    max_per_source: int = 1
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ class SearchResult:
     expansion: Expansion
     named: list[CitationRef] = field(default_factory=list)  # articles the query names
     timings: dict[str, float] = field(default_factory=dict)
+    # Passages held back by the one-passage-per-source rule (rank 0), for callers that want more prose.
+    more: list[Hit] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -244,18 +249,40 @@ class Searcher:
         d_info = {r: (i + 1, s) for i, (r, s) in enumerate(dense)}
         s_info = {r: (i + 1, s) for i, (r, s) in enumerate(sparse)}
         ranked = exact_rows + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact_rows]
-        hits = []
-        for rank, row in enumerate(ranked[:k], start=1):
+        ranked, held_back = self._diversify(ranked)
+
+        def hit(rank: int, row: int) -> Hit:
             dr, ds = d_info.get(row, (None, None))
             br, bs = s_info.get(row, (None, None))
             if ds is None:
                 ds = float(np.dot(self._vector(row), qvec))
-            hits.append(
-                Hit(self.chunks[row], rank, fused.get(row, 0.0), ds, bs if bs is not None else float(bm[row]),
-                    dr, br, row in exact_rows)
-            )
+            return Hit(self.chunks[row], rank, fused.get(row, 0.0), ds, bs if bs is not None else float(bm[row]),
+                       dr, br, row in exact_rows)
+
+        hits = [hit(rank, row) for rank, row in enumerate(ranked[:k], start=1)]
+        more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]
         timings["total"] = time.perf_counter() - t0
-        return SearchResult(query, hits, expansion, named, timings)
+        return SearchResult(query, hits, expansion, named, timings, more)
+
+    def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
+        """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.
+
+        Returns (the new order, the passages that were moved back, best first).
+        """
+        limit = self.config.max_per_source
+        if limit <= 0:
+            return ranked, []
+        seen: dict[str, int] = {}
+        head, tail = [], []
+        for row in ranked:
+            c = self.chunks[row]
+            if c.kind != "statute":
+                seen[c.source] = seen.get(c.source, 0) + 1
+                if seen[c.source] > limit:
+                    tail.append(row)
+                    continue
+            head.append(row)
+        return head + tail, tail
 
     def _vector(self, row: int) -> np.ndarray:
         return self.data.dense.index.reconstruct(row)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from index.search import Hit, Searcher, SearchResult, normalize_query, validate_query
 from index.sparse import tokenize
-from ingest.citations import canonical
+from ingest.citations import canonical, find_citations
 from ingest.models import Chunk, Span
 from qa.models import Answer, Citation
 
@@ -35,7 +35,6 @@ class AnswerConfig:
     max_statutes: int = 3
     relative: float = 0.85  # cite statutes whose fused score is at least this share of the best one's
     lead_sentences: int = 2
-    lead_max_rank: int = 5
 
 
 def _weights(tokens: list[str]) -> dict[str, float]:
@@ -68,9 +67,20 @@ def _sentences(chunk: Chunk) -> list[tuple[int, int]]:
     return out
 
 
-def pick_lead(chunk: Chunk, weights: dict[str, float], n: int) -> list[tuple[int, int]]:
-    """The n sentences of a prose passage that best match the question, in reading order."""
-    sents = _sentences(chunk)
+def pick_lead(
+    chunk: Chunk, weights: dict[str, float], n: int, exclude: tuple[tuple[int, int], ...] | list = ()
+) -> list[tuple[int, int]]:
+    """The n sentences of a prose passage that best match the question, in reading order.
+
+    Sentences overlapping an ``exclude`` span (source offsets of statute quotes) are never chosen.
+    """
+    sents = [
+        (s, e) for s, e in _sentences(chunk)
+        if not any(chunk.start + s < xe and xs < chunk.start + e for xs, xe in exclude)
+        and not find_citations(chunk.text[s:e])  # a citation line is not advice: quote the law itself
+    ]
+    if not sents:
+        return []
     scored = sorted(
         sents, key=lambda se: -_overlap(weights, chunk.text[se[0] : se[1]]) / (1 + (se[1] - se[0]) / 120)
     )
@@ -117,6 +127,10 @@ class Composer:
         self.searcher = searcher
         self.config = config or AnswerConfig()
         self._notes = self._misquote_notes(searcher.data.report)
+        # Where prose quotes or paraphrases a statute: never lead with those words, quote the law instead.
+        self._quoted: dict[str, list[tuple[int, int]]] = {}
+        for f in searcher.data.report.get("findings", []):
+            self._quoted.setdefault(f["source"], []).append((f["start"], f["end"]))
 
     @staticmethod
     def _misquote_notes(report: dict) -> dict[str, list[str]]:
@@ -205,14 +219,22 @@ class Composer:
         md: list[str] = []
         txt: list[str] = []
 
-        lead_hit = next(
-            (h for h in result.hits[: cfg.lead_max_rank] if h.chunk.kind == "article" and not result.named), None
-        )
-        if lead_hit is not None:
+        passages = [h for h in result.hits + result.more if h.chunk.kind == "article" and not result.named]
+        lead_hit, lead = None, []
+        best = 0.0
+        for h in passages:
+            chosen = pick_lead(h.chunk, weights, cfg.lead_sentences, self._quoted.get(h.chunk.source, ()))
+            # The passage whose section heading and chosen sentences share most of the question's terms leads.
+            score = _overlap(weights, "".join(h.chunk.heading_path[-1:])) + sum(
+                _overlap(weights, h.chunk.text[a:b]) for a, b in chosen
+            )
+            if score > best:
+                best, lead_hit, lead = score, h, chosen
+        if lead:
             c = lead_hit.chunk
             label = f"《{c.title}》" + ("·" + c.heading_path[-1] if c.heading_path else "")
             quotes = []
-            for s, e in pick_lead(c, weights, cfg.lead_sentences):
+            for s, e in lead:
                 n = len(cites) + 1
                 cites.append(Citation(n, label, "article", c.text[s:e], c.id, c.source, c.start + s, c.start + e,
                                       title=c.title, heading_path=c.heading_path))
