@@ -22,3 +22,29 @@ def shared_dir() -> Path:
     if not (path / "laws").is_dir():
         pytest.skip(f"reference data not found at {path} (set LEGALQA_SHARED to its folder)")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory):
+    """Settings pointing at a fresh index of the default corpus, built once with the real default model."""
+    from legalqa import engine
+    from legalqa.config import load_settings
+
+    home = tmp_path_factory.mktemp("legalqa-home")
+    settings = load_settings().with_(home=home, index_dir=home / "index")
+    engine.build(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def real_searcher(real_settings):
+    from legalqa import engine
+
+    return engine.searcher(real_settings)
+
+
+@pytest.fixture(scope="session")
+def real_composer(real_settings):
+    from legalqa import engine
+
+    return engine.composer(real_settings)

@@ -1,0 +1,120 @@
+"""Index folders: built whole or not at all, loaded with clear errors, re-ingested incrementally."""
+
+import json
+import shutil
+
+import pytest
+
+from index.embedder import FakeEmbedder
+from index.store import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    build_index,
+    embed_text,
+    load_index,
+)
+from ingest.pipeline import ingest
+from tests.conftest import CORPUS
+
+
+class CountingEmbedder(FakeEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.embedded = 0
+
+    def embed_documents(self, texts, batch_size=64, show_progress=False):
+        self.embedded += len(texts)
+        return super().embed_documents(texts, batch_size, show_progress)
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return ingest([CORPUS])
+
+
+@pytest.fixture
+def built(tmp_path, corpus):
+    emb = CountingEmbedder()
+    build_index(tmp_path / "index", corpus.chunks, corpus.sources, emb, cache_dir=tmp_path / "cache")
+    return tmp_path / "index", emb
+
+
+def test_index_is_a_folder_of_plain_files(built):
+    path, emb = built
+    names = {p.name for p in path.iterdir()}
+    assert {"manifest.json", "chunks.jsonl", "sources.jsonl", "dense.faiss", "bm25", "report.json"} <= names
+    assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pickle"))
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["model"] == emb.name and manifest["dim"] == emb.dim
+    assert {"corpus_hash", "versions", "built_at", "chunks"} <= manifest.keys()
+    data = load_index(path, model=emb.name, dim=emb.dim)
+    assert len(data.chunks) == manifest["chunks"] == data.dense.size
+
+
+def test_reingest_embeds_only_new_chunks(tmp_path, built, corpus):
+    path, emb = built
+    first = emb.embedded
+    assert first == len({embed_text(c) for c in corpus.chunks})  # identical texts are embedded once
+    build_index(path, corpus.chunks, corpus.sources, emb, cache_dir=tmp_path / "cache")
+    assert emb.embedded == first  # nothing new to embed
+    extra = tmp_path / "extra.md"
+    extra.write_text("# 新文章\n\n一段全新的内容，讲借条怎么写。\n", encoding="utf-8")
+    more = ingest([CORPUS, extra])
+    build_index(path, more.chunks, more.sources, emb, cache_dir=tmp_path / "cache")
+    assert emb.embedded == first + 1
+
+
+def test_missing_index_says_to_run_ingest(tmp_path):
+    with pytest.raises(IndexMissingError, match="legalqa ingest"):
+        load_index(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("victim", ["dense.faiss", "chunks.jsonl", "manifest.json"])
+def test_corrupt_files_give_a_clear_error(built, victim):
+    path, emb = built
+    (path / victim).write_bytes(b"\x00garbage{")
+    with pytest.raises((IndexCorruptError, IndexMismatchError), match="legalqa ingest"):
+        load_index(path, model=emb.name, dim=emb.dim)
+
+
+def test_truncated_chunks_file_is_caught(built):
+    path, emb = built
+    lines = (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (path / "chunks.jsonl").write_text("".join(lines[:-3]), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="不一致"):
+        load_index(path, model=emb.name, dim=emb.dim)
+
+
+def test_model_or_dimension_mismatch(built):
+    path, emb = built
+    with pytest.raises(IndexMismatchError, match="legalqa ingest"):
+        load_index(path, model="another-model", dim=emb.dim)
+    with pytest.raises(IndexMismatchError, match="维度"):
+        load_index(path, model=emb.name, dim=emb.dim + 1)
+
+
+def test_interrupted_build_leaves_the_old_index(built, corpus, monkeypatch):
+    path, emb = built
+    before = (path / "manifest.json").read_text()
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("index.store.SparseIndex.build", boom)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(path, corpus.chunks[:10], corpus.sources, emb)
+    assert (path / "manifest.json").read_text() == before
+    assert load_index(path, model=emb.name, dim=emb.dim).manifest["chunks"] == len(corpus.chunks)
+    assert not [p for p in path.parent.iterdir() if ".building-" in p.name]
+
+
+def test_empty_corpus_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="没有可索引的内容"):
+        build_index(tmp_path / "i", [], {}, FakeEmbedder())
+
+
+def test_copy_of_index_loads_elsewhere(built, tmp_path):
+    path, emb = built
+    shutil.copytree(path, tmp_path / "moved")
+    assert load_index(tmp_path / "moved", model=emb.name).chunks
