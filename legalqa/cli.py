@@ -155,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model")
     p.set_defaults(func=cmd_verify)
 
+    from eval.cli import add_parser as add_eval_parser  # the eval command lives in eval/
+
+    add_eval_parser(sub)
+
     p = sub.add_parser("serve", help="启动 HTTP 接口（/search /ask /verify）")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)

@@ -1,0 +1,93 @@
+"""Speed and memory figures for the default corpus, printed as medians (not a timed test).
+
+    python scripts/bench.py [--runs 3]
+
+Reports: ingest without embedding; index build cold (empty embedding cache) and incremental
+(no changes); warm search and ask latency p50/p95 over eval/questions.jsonl; cold start to first
+answer in a new process; peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from legalqa import engine  # noqa: E402
+from legalqa.config import load_settings  # noqa: E402
+from ingest.pipeline import ingest  # noqa: E402
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    base = load_settings()
+    rows = []
+
+    t = [timed(lambda: ingest(list(base.corpus))) for _ in range(args.runs)]
+    rows.append(("ingest, no embedding (s)", statistics.median(t)))
+
+    cold, incr = [], []
+    for _ in range(max(1, args.runs - 1)):
+        home = Path(tempfile.mkdtemp(prefix="legalqa-bench-"))
+        s = base.with_(home=home, index_dir=home / "index")
+        cold.append(timed(lambda s=s: engine.build(s)))
+    for _ in range(args.runs):
+        incr.append(timed(lambda s=s: engine.build(s)))
+    rows.append(("index build, cold (s)", statistics.median(cold)))
+    rows.append(("index build, incremental, no changes (s)", statistics.median(incr)))
+
+    questions = [json.loads(line)["question"] for line in open(ROOT / "eval" / "questions.jsonl", encoding="utf-8")]
+    searcher = engine.searcher(s)
+    composer = engine.composer(s)
+    for q in questions[:5]:
+        composer.ask(q)  # warm up
+    search_ms = [timed(lambda q=q: searcher.search(q, 5)) * 1000 for q in questions]
+    ask_ms = [timed(lambda q=q: composer.ask(q)) * 1000 for q in questions]
+    rows += [
+        ("search p50, warm (ms)", pct(search_ms, 50)),
+        ("search p95, warm (ms)", pct(search_ms, 95)),
+        ("ask p50, warm (ms)", pct(ask_ms, 50)),
+        ("ask p95, warm (ms)", pct(ask_ms, 95)),
+    ]
+
+    code = (
+        "import time; t=time.perf_counter(); from legalqa import engine; from legalqa.config import load_settings; "
+        f"s=load_settings().with_(home=__import__('pathlib').Path({str(s.home)!r}), "
+        f"index_dir=__import__('pathlib').Path({str(s.index_dir)!r})); "
+        "engine.composer(s).ask('我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？'); print(time.perf_counter()-t)"
+    )
+    starts = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                   cwd=ROOT).stdout.strip()) for _ in range(args.runs)]
+    rows.append(("cold start to first answer, new process (s)", statistics.median(starts)))
+    rows.append(("peak RSS of this process (MiB)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+
+    width = max(len(r[0]) for r in rows)
+    print(f"legalqa benchmark: {len(questions)} questions, {args.runs} runs, medians")
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value:10.3f}")
+
+
+if __name__ == "__main__":
+    main()
