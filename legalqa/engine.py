@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from index.embedder import Embedder, get_embedder
@@ -29,18 +30,26 @@ def build(
     paths: list[str | Path] | None = None,
     *,
     progress: bool = False,
+    on_progress: Callable[[float, str], None] | None = None,
 ) -> tuple[dict, IngestReport]:
-    """Ingest the corpus (or ``paths``) plus the user collection, and write the index atomically."""
+    """Ingest the corpus (or ``paths``) plus the user collection, and write the index atomically.
+
+    ``on_progress(fraction, message)`` is told each stage as it starts, for a progress bar.
+    """
     s = s or settings()
+    step = on_progress or (lambda fraction, message: None)
+    step(0.0, "读取语料")
     result = ingest(paths or list(s.corpus), progress=progress)
     chunks, sources, report = result.chunks, dict(result.sources), result.report
     if paths is None and s.user_docs.is_dir() and any(s.user_docs.iterdir()):
+        step(0.2, "读取上传的文档")
         user = ingest([s.user_docs], collection="user", key_prefix="user-docs/")
         chunks += user.chunks
         sources.update(user.sources)
         report.errors += user.report.errors
         report.files += user.report.files
         report.chunks += user.report.chunks
+    step(0.3, f"计算向量并写入索引（{len(chunks)} 块）")
     manifest = build_index(
         s.index_dir,
         chunks,
@@ -52,6 +61,7 @@ def build(
         progress=progress,
     )
     forget()
+    step(1.0, "索引已更新")
     return manifest, report
 
 

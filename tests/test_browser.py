@@ -1,0 +1,135 @@
+"""End to end in a real browser: `streamlit run app.py` on a loopback port, driven by headless Chromium.
+
+Uses Debian's /usr/bin/chromium through Playwright (no browser download);
+`bash scripts/install-browser.sh` installs it. The screenshot is written to
+$LEGALQA_SCREENSHOT, or else to .legalqa/screenshots/showcase.png (the path is printed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_app import REPO, SHOWCASE, build_session_index
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = REPO / ".legalqa" / "screenshots" / "showcase.png"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.model,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing: run `bash scripts/install-browser.sh`"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"streamlit did not listen on 127.0.0.1:{port} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    home = build_session_index(tmp_path_factory)
+    port = free_port()
+    env = os.environ | {"LEGALQA_HOME": str(home), "LEGALQA_INDEX": str(home / "index")}
+    for name in ("LEGALQA_CORPUS", "LEGALQA_MODEL"):
+        env.pop(name, None)
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]
+    with open(log, "wb") as out:
+        # Its own process group, so the server and anything it starts are killed together.
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for_port(port, proc)
+            yield f"http://127.0.0.1:{port}", started
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def ask(page, question: str, count: int, timeout_ms: int = 60_000) -> float:
+    """Type a question, wait until the count-th answer is on the page; return the seconds it took."""
+    box = page.locator("[data-testid=stChatInput] textarea")
+    box.wait_for(timeout=timeout_ms)
+    t0 = time.perf_counter()
+    box.fill(question)
+    box.press("Enter")
+    page.locator("[data-testid=stChatMessage]").nth(2 * count - 1).locator("[data-testid=stHtml]").first.wait_for(
+        timeout=timeout_ms
+    )
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSpinner]')", timeout=timeout_ms)
+    return time.perf_counter() - t0
+
+
+def test_showcase_question_in_a_real_browser(server, browser):
+    url, started = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(url)
+    first = ask(page, SHOWCASE, 1)
+    cold = time.perf_counter() - started
+    answer = page.locator("[data-testid=stChatMessage]").nth(1)
+    text = answer.inner_text()
+    assert "第六百八十八条" in text
+    marked = answer.locator("mark").all_inner_texts()
+    assert any(q.startswith("连带责任保证的债务人不履行到期债务") for q in marked), marked  # the 688 quote
+    source = answer.locator("[data-testid=stExpander]", has_text="第六百八十八条").first
+    assert source.locator("summary").is_visible()
+    shot = Path(os.environ.get("LEGALQA_SCREENSHOT") or SCREENSHOT)
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+    # A second question reloads nothing: the process's cached index and model answer it.
+    warm = ask(page, "连带责任保证是什么意思？<script>alert(1)</script>[点我](javascript:alert(1))", 2)
+    assert page.locator("script:has-text('alert(1)')").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert "<script>alert(1)</script>" in page.locator("[data-testid=stChatMessage]").nth(2).inner_text()
+    print(f"\nscreenshot: {shot}\nserver start to first answer {cold:.1f} s (typing to answer {first:.1f} s); "
+          f"second answer {warm:.2f} s")
+    page.close()

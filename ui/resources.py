@@ -1,0 +1,144 @@
+"""What the pages share: the searcher and composers (loaded once per process), and friendly failures.
+
+The index and the model are held by ``st.cache_resource`` keyed on the index
+on disk (folder, model, build time, corpus hash), so every question after the
+first reuses them, and a rebuild (an upload) is picked up on the next run.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+import streamlit as st
+
+from index.embedder import EmbedderError
+from index.search import Filters, Searcher, SearchResult
+from index.store import IndexLoadError, read_manifest
+from legalqa import engine
+from legalqa.config import Settings
+from qa.compose import Composer
+from qa.models import Answer
+from qa.verify import self_check
+from ui.render import md_escape
+
+log = logging.getLogger("legalqa.ui")
+
+
+PAGE_FAILED = "这个页面出错了"
+
+
+def guarded(page: Callable[[], None]) -> Callable[[], None]:
+    """A page that shows one plain line, not a traceback, when something unexpected fails.
+
+    The error goes to the developer log. Streamlit's own rerun/stop signals are
+    BaseExceptions and pass through untouched.
+    """
+
+    @functools.wraps(page)
+    def run() -> None:
+        try:
+            page()
+        except Exception as exc:
+            log.exception("page %s failed", page.__module__)
+            st.error(f"{PAGE_FAILED}，请刷新后重试。" + md_escape(f"（{type(exc).__name__}: {exc}）"), icon="🚧")
+
+    return run
+
+
+class AnswerCheckError(RuntimeError):
+    """An answer failed its self-check: a bug, never shown as if it were fine."""
+
+
+def settings() -> Settings:
+    return engine.settings()
+
+
+@st.cache_resource(show_spinner="正在加载索引和模型（启动后只需一次）…", max_entries=2)
+def _searcher(index_dir: str, model: str, built_at: str, corpus_hash: str) -> Searcher:
+    # The arguments are the cache key; engine.searcher reads the same settings and manifest.
+    return engine.searcher(settings())
+
+
+def searcher() -> Searcher:
+    """The process-wide searcher. Raises IndexLoadError / EmbedderError when it cannot load."""
+    s = settings()
+    m = read_manifest(s.index_dir)
+    return _searcher(str(s.index_dir), s.model, str(m.get("built_at")), str(m.get("corpus_hash")))
+
+
+class _Filtered:
+    """A searcher whose every search applies fixed filters (the sidebar's law / kind choice)."""
+
+    def __init__(self, inner: Searcher, filters: Filters):
+        self._inner, self._filters = inner, filters
+
+    def run(self, query: str, k: int = 5, filters=None) -> SearchResult:
+        return self._inner.run(query, k, self._filters)
+
+    def search(self, query: str, k: int = 5, filters=None):
+        return self.run(query, k).hits
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _composer(_srch: Searcher, key: str, k: int, laws: tuple[str, ...], kinds: tuple[str, ...]) -> Composer:
+    config = replace(settings().answer, k=k)
+    if not laws and not kinds:
+        return Composer(_srch, config)
+    flt = _srch.resolve_filters({"law": list(laws), "kind": list(kinds)})
+    return Composer(_Filtered(_srch, flt), config)  # type: ignore[arg-type]
+
+
+def ask(question: str, k: int, laws: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> Answer:
+    """Answer with the same composer as the CLI, then self-check it as the CLI does.
+
+    Raises:
+        QueryError: the question must change (empty, too long, bad filter).
+        AnswerCheckError: the answer's quotes failed verification (a bug).
+    """
+    srch = searcher()
+    m = srch.data.manifest
+    key = f"{srch.data.path}|{m.get('built_at')}|{m.get('corpus_hash')}"
+    answer = _composer(srch, key, k, tuple(laws), tuple(kinds)).ask(question)
+    problems = self_check(answer, srch)
+    if problems:
+        raise AnswerCheckError("；".join(problems))
+    return answer
+
+
+def run_build(on_done: Callable[[], None] | None = None) -> bool:
+    """Rebuild the index with a progress bar. Returns whether it worked (failures are shown)."""
+    bar = st.progress(0.0, text="准备建立索引…")
+    try:
+        manifest, report = engine.build(settings(), on_progress=lambda f, msg: bar.progress(f, text=msg))
+    except Exception as exc:  # shown, not raised: a failed build must not become a traceback on the page
+        log.exception("index build failed")
+        bar.empty()
+        st.error(md_escape(f"建立索引失败：{exc}"))
+        return False
+    bar.progress(1.0, text=f"索引已建立：{manifest['chunks']} 个段落，用时 {manifest['build_seconds']:.1f} 秒")
+    for err in report.errors:
+        st.warning(md_escape(f"有文件未能读取：{err}"))
+    if on_done:
+        on_done()
+    return True
+
+
+def require_searcher() -> Searcher | None:
+    """The searcher, or None after telling the user plainly why not and offering to build the index."""
+    try:
+        return searcher()
+    except IndexLoadError as exc:
+        st.warning("还没有可用的索引，或者索引需要重建。建立一次索引大约需要 20 秒。", icon="📚")
+        st.caption(md_escape(str(exc)))
+        if st.button("建立索引", type="primary", key="lq_build_index"):
+            if run_build():
+                st.rerun()
+    except EmbedderError as exc:
+        st.error(md_escape(f"无法加载向量模型：{exc}"), icon="🧩")
+    return None
