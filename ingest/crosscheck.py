@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 
 # Quotation marks around a quoted passage, in the forms Chinese text uses.
-_QUOTED = re.compile(r"^[\s:：]*[「“\"『]([^」”\"』]{4,})[」”\"』]")
+_QUOTED = re.compile(r"^[\s:：]*(?:(?:中|里|明确|明文)?(?:规定|写道|指出|载明|表述为)[\s:：,，]*)?[「“\"『]([^」”\"』]{4,})[」”\"』]")
 # Below this similarity the text after a citation is a summary, not an attempt at a quote.
 PARAPHRASE_BELOW = 0.55
 

@@ -84,3 +84,11 @@ def test_bad_files_are_reported_and_the_rest_still_ingests(tmp_path):
     for name in ("empty.txt", "binary.md", "nolaw.md", "badmeta.md", "missing.md"):
         assert name in problems
     assert "没有找到任何“第X条”" in problems
+
+
+def test_quote_after_a_reporting_verb_is_found():
+    from ingest.crosscheck import quoted_after
+
+    text = "《民法典》第六百八十一条规定：“保证合同是为保障债权的实现。”其后的话。"
+    words, start, end = quoted_after(text, text.index("规定"), len(text))
+    assert words == "保证合同是为保障债权的实现。" and text[start:end] == words
