@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from index.search import Hit, Searcher, SearchResult, normalize_query, validate_query
+from index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
 from index.sparse import tokenize
 from ingest.citations import canonical, find_citations
 from ingest.models import Chunk, Span
@@ -154,11 +154,12 @@ class Composer:
             notes.setdefault(f["citation"], []).append(text)
         return notes
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, filters: dict | Filters | None = None) -> Answer:
+        """Answer from the corpus (or the part ``filters`` admits: law, kind, status, collection)."""
         validate_query(question)
         t0 = time.perf_counter()
         cfg = self.config
-        result = self.searcher.run(question, k=cfg.k)
+        result = self.searcher.run(question, k=cfg.k, filters=filters)
         t1 = time.perf_counter()
         q = normalize_query(question)
         weights = _weights(tokenize(q) + list(result.expansion.terms))

@@ -121,3 +121,10 @@ def test_verify_understands_unbracketed_citations_and_flags_inventions(real_sear
     assert by["《中华人民共和国民法典》第六百八十八条第二款"].status == "differs"
     assert by["《中华人民共和国刑法》第九百九十九条"].status == "not_found"
     assert by["《中华人民共和国商标法》第三条"].status == "unknown_law"
+
+
+def test_filters_limit_what_the_answer_quotes(real_composer):
+    a = real_composer.ask(GUARANTEE, filters={"kind": "statute"})
+    assert a.citations and all(c.kind == "statute" for c in a.citations)
+    a = real_composer.ask("网贷平台泄露了我的个人信息怎么办", filters={"law": "个人信息保护法"})
+    assert {c.law for c in a.citations} == {"中华人民共和国个人信息保护法"}

@@ -15,7 +15,7 @@ from dataclasses import replace
 import streamlit as st
 
 from index.embedder import EmbedderError
-from index.search import Filters, Searcher, SearchResult
+from index.search import Searcher
 from index.store import IndexLoadError, read_manifest
 from legalqa import engine
 from legalqa.config import Settings
@@ -69,29 +69,9 @@ def searcher() -> Searcher:
     return _searcher(str(s.index_dir), s.model, str(m.get("built_at")), str(m.get("corpus_hash")))
 
 
-class _Filtered:
-    """A searcher whose every search applies fixed filters (the sidebar's law / kind choice)."""
-
-    def __init__(self, inner: Searcher, filters: Filters):
-        self._inner, self._filters = inner, filters
-
-    def run(self, query: str, k: int = 5, filters=None) -> SearchResult:
-        return self._inner.run(query, k, self._filters)
-
-    def search(self, query: str, k: int = 5, filters=None):
-        return self.run(query, k).hits
-
-    def __getattr__(self, name: str):
-        return getattr(self._inner, name)
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _composer(_srch: Searcher, key: str, k: int, laws: tuple[str, ...], kinds: tuple[str, ...]) -> Composer:
-    config = replace(settings().answer, k=k)
-    if not laws and not kinds:
-        return Composer(_srch, config)
-    flt = _srch.resolve_filters({"law": list(laws), "kind": list(kinds)})
-    return Composer(_Filtered(_srch, flt), config)  # type: ignore[arg-type]
+def _composer(_srch: Searcher, key: str, k: int) -> Composer:
+    return Composer(_srch, replace(settings().answer, k=k))
 
 
 def ask(question: str, k: int, laws: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> Answer:
@@ -104,7 +84,8 @@ def ask(question: str, k: int, laws: tuple[str, ...] = (), kinds: tuple[str, ...
     srch = searcher()
     m = srch.data.manifest
     key = f"{srch.data.path}|{m.get('built_at')}|{m.get('corpus_hash')}"
-    answer = _composer(srch, key, k, tuple(laws), tuple(kinds)).ask(question)
+    filters = {"law": list(laws), "kind": list(kinds)} if laws or kinds else None
+    answer = _composer(srch, key, k).ask(question, filters)
     problems = self_check(answer, srch)
     if problems:
         raise AnswerCheckError("；".join(problems))
