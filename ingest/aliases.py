@@ -1,4 +1,4 @@
-"""Law names: the short names people write (民法典, 个保法) and the full names the corpus uses.
+"""Law names: the short names people write (民法典, 个保法, typos such as 民法点) and the full names the corpus uses.
 
 ``DEFAULT_ALIASES`` covers the national laws, regulations and judicial
 interpretations that questions cite most; corpus front matter adds more through
@@ -120,6 +120,16 @@ _ABBREVIATIONS = {
     "数安法": "数据安全法",
 }
 
+# Typo aliases: misspellings of a well-known name that questions actually contain (pinyin
+# input picks a homophone), short name -> the name in _PRC_LAWS. Keep this list short and
+# unambiguous: every entry is matched anywhere in any text. 刑发 (for 刑法) is left out, since
+# it occurs in ordinary words (死刑发回重审) and in document numbers (〔2019〕…刑发…).
+_TYPOS = {
+    "民法点": "民法典",
+    "名法典": "民法典",
+    "民发典": "民法典",
+}
+
 
 def _build_defaults() -> dict[str, str]:
     table: dict[str, str] = {}
@@ -127,7 +137,7 @@ def _build_defaults() -> dict[str, str]:
         table[short] = PRC + short
     for title in _PLAIN_TITLES:
         table[title] = title
-    for abbr, short in _ABBREVIATIONS.items():
+    for abbr, short in (_ABBREVIATIONS | _TYPOS).items():
         table[abbr] = PRC + short
     for full, aliases in _INTERPRETATIONS.items():
         for alias in aliases:

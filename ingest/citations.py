@@ -5,6 +5,10 @@ Pure functions over strings. ``find_citations`` runs one compiled regex per alia
 table over the text, then resolves each matched expression: lists (、/和/及),
 ranges (至), 之X suffixes, 款 and 项, 本法/前款/本条 against the caller's context, and
 a law carried forward within a sentence.
+
+Questions are typed loosely, so two informal spellings are accepted as well: an
+article without 第 written in digits right after a law's name (民法典1064条, 刑法 293 条之一),
+and an article number written digit by digit (第六八七条, see ``cn_to_int_loose``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.aliases import PRC, AliasTable, clean_name
-from ingest.numerals import cn_to_int, int_to_cn
+from ingest.numerals import cn_to_int, cn_to_int_loose, int_to_cn
 
 __all__ = [
     "CitationRef",
@@ -40,13 +44,19 @@ _ELEM = (
     rf"|{_PARA}(?:{_SP}{_ITEM})?"
     rf"|{_ITEM}"
 )
+# 民法典1064条: an article without 第, only right after a law's name and only in digits, because
+# a count reads the same way (发了3条短信, 民法典的两条规定).
+_BARE_ART = rf"[0-9０-９]+{_SP}条(?:{_SP}之{_SP}{_NUM})?"
+_BARE_ELEM = rf"{_BARE_ART}(?:{_SP}{_PARA})?(?:{_SP}{_ITEM})?"
 _SEP = rf"{_SP}(?:以及|或者|、|及|和|或|与|至|到){_SP}"
 _LIST = rf"(?:{_ELEM})(?:{_SEP}(?:{_ELEM}))*"
+_BARE_LIST = rf"(?:{_BARE_ELEM})(?:{_SEP}(?:{_ELEM}))*"
 _SELF = r"本(?:法|条例|规定|解释|办法|细则|决定|规则)"
 _THAT = r"该(?:法|条例|规定|解释|办法|细则|决定|规则)"
 
 _TOKEN = re.compile(
-    rf"(?P<art>第{_SP}(?P<an>{_NUM}){_SP}条(?:{_SP}之{_SP}(?P<sn>{_NUM}))?)"
+    # 第 is optional here because _pattern has already admitted a bare 1064条 only after a law.
+    rf"(?P<art>(?:第{_SP})?(?P<an>{_NUM}){_SP}条(?:{_SP}之{_SP}(?P<sn>{_NUM}))?)"
     rf"|(?P<para>第{_SP}(?P<pn>{_NUM}){_SP}款)"
     rf"|(?P<item>第{_SP}[（(]?{_SP}(?P<inum>{_NUM}){_SP}[)）]?{_SP}项)"
     rf"|(?P<prev>前(?P<prevn>{_NUM})?款)"
@@ -113,7 +123,7 @@ def parse_article_label(label: str) -> tuple[int, int]:
     if m is None:
         raise ValueError(f"not an article label: {label!r}; expected e.g. 第六百八十一条 or 第280条之一")
     try:
-        number = cn_to_int(m["an"])
+        number = cn_to_int_loose(m["an"])
         suffix = cn_to_int(m["sn"]) if m["sn"] else 0
         _check_numbers(number, suffix, None, None)
     except ValueError as exc:
@@ -182,8 +192,10 @@ def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     # The lookahead lets the scan skip most positions on one character test (about 4x faster).
     first = re.escape("".join(sorted({w[0] for w in words} | set("《本该前第中"))))
     # A law named without an article still matches, with an empty body, so that 该法 can
-    # refer back to it; the conditional keeps a match from being empty.
-    return re.compile(rf"(?=[{first}])(?:{law}{_SP}(?:的{_SP})?)?(?P<body>(?(lawpart)(?:{_LIST})?|{_LIST}))")
+    # refer back to it; the conditional keeps a match from being empty. A bare 1064条 must
+    # follow the name directly: 民法典的3条规定 counts provisions.
+    body = rf"(?(lawpart)(?(de)(?:{_LIST})?|(?:{_LIST}|{_BARE_LIST})?)|{_LIST})"
+    return re.compile(rf"(?=[{first}])(?:{law}{_SP}(?P<de>的{_SP})?)?(?P<body>{body})")
 
 
 class _Unresolved(Exception):
@@ -197,6 +209,15 @@ _Ctx = tuple[str | None, tuple[int, int] | None, int | None]  # current law, art
 
 def _num(text: str | None) -> int:
     value = cn_to_int(text or "")
+    if value < 1:
+        raise ValueError(f"numbering starts at 1, got {text!r}")
+    return value
+
+
+def _article_num(text: str | None) -> int:
+    # Only article numbers run to four digits, so only they are read digit by digit (第六八七条);
+    # a 款 or 项 written 第二三款 is more likely 第二、三款 than 23.
+    value = cn_to_int_loose(text or "")
     if value < 1:
         raise ValueError(f"numbering starts at 1, got {text!r}")
     return value
@@ -228,7 +249,7 @@ def _element(
     for tok in tokens:
         kind = tok.lastgroup
         if kind == "art":
-            art = (_num(tok["an"]), _num(tok["sn"]) if tok["sn"] else 0)
+            art = (_article_num(tok["an"]), _num(tok["sn"]) if tok["sn"] else 0)
             elaw, level = law, "art"
         elif kind == "thisart":
             elaw, art, _ = from_context()

@@ -1,7 +1,10 @@
 """Chinese numerals as used in statute numbering (第一千零六十四条), both ways.
 
 Pure functions; the range that statutes need is 1..9999, and the conversion
-round-trips there (see tests/test_numerals.py).
+round-trips there (see tests/test_numerals.py). ``cn_to_int`` is strict, because
+the statute parser relies on it to tell a label (第一千零六十四条) from a non-label
+(第一二条); ``cn_to_int_loose`` adds the digit-by-digit spelling people type in
+questions (第一零六四条) for the citation grammar.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ NUMERAL_CHARS = DIGITS + "〇两十百千"
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _ZEROS = "零〇"
+# Digit-by-digit spelling: 六八七, 一零六四, 二〇二一. 两 is a count word, never a digit here.
+_DIGIT_BY_DIGIT = {c: str(i) for i, c in enumerate(DIGITS)} | {"〇": "0"}
 
 
 def cn_to_int(text: str) -> int:
@@ -33,7 +38,7 @@ def cn_to_int(text: str) -> int:
         if value > 9999:
             raise ValueError(f"numeral out of range 0..9999: {text!r}")
         return value
-    if text in _ZEROS:
+    if text in ("零", "〇"):  # not `in _ZEROS`: that is a substring test, and 零〇 is no numeral
         return 0
     if text == "两":
         return 2
@@ -81,6 +86,25 @@ def cn_to_int(text: str) -> int:
     elif zero:
         raise bad("trailing 零")
     return total
+
+
+def cn_to_int_loose(text: str) -> int:
+    """``cn_to_int``, plus numbers written digit by digit: 六八七 → 687, 一零六四 → 1064, 二八〇 → 280.
+
+    The digit-by-digit reading applies only to two or more of 零〇一二三四五六七八九
+    with no unit (十百千) and no leading 零, so 十二 and 二十 keep their normal meaning and
+    a lone 六 is 6. For questions and citations, not for statute labels: a statute
+    never numbers an article 第一二条, and its parser rejects such a line as a label.
+    """
+    stripped = text.strip()
+    if len(stripped) < 2 or not all(ch in _DIGIT_BY_DIGIT for ch in stripped):
+        return cn_to_int(text)
+    if stripped[0] in _ZEROS:
+        raise ValueError(f"not a Chinese numeral: {text!r} (leading 零 in a digit-by-digit number)")
+    value = int("".join(_DIGIT_BY_DIGIT[ch] for ch in stripped))
+    if value > 9999:
+        raise ValueError(f"numeral out of range 0..9999: {text!r}")
+    return value
 
 
 def int_to_cn(n: int) -> str:

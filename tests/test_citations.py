@@ -18,6 +18,7 @@ from ingest.citations import (
     parse_article_label,
     parse_citation,
 )
+from ingest.numerals import int_to_cn
 
 CIVIL = "中华人民共和国民法典"
 CRIMINAL = "中华人民共和国刑法"
@@ -67,6 +68,83 @@ def found(text: str, **context) -> list[tuple[str, int, int]]:
 )
 def test_single_citations(text: str, expected: list[tuple[str, int, int]]) -> None:
     assert found(text) == expected
+
+
+# --- informal spellings from questions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # No 第: digits right after a law's name.
+        ("民法典1064条", [(f"《{CIVIL}》第一千零六十四条", 0, 8)]),
+        ("刑法293条之一", [(f"《{CRIMINAL}》第二百九十三条之一", 0, 8)]),
+        ("民法典1064条第2款", [(f"《{CIVIL}》第一千零六十四条第二款", 0, 11)]),
+        ("民法典1064条第二款第（一）项", [(f"《{CIVIL}》第一千零六十四条第二款第（一）项", 0, 16)]),
+        ("民法典 688 条", [(f"《{CIVIL}》第六百八十八条", 0, 9)]),
+        ("《民法典》1064条", [(f"《{CIVIL}》第一千零六十四条", 0, 10)]),
+        ("《民法典》　６８８条", [(f"《{CIVIL}》第六百八十八条", 0, 10)]),  # ideographic space, full-width digits
+        ("请问民法典1064条怎么理解？", [(f"《{CIVIL}》第一千零六十四条", 2, 10)]),
+        ("个保法13条和第14条", [(f"《{PIPL}》第十三条", 0, 11), (f"《{PIPL}》第十四条", 0, 11)]),
+        ("民法典第1064条第2款", [(f"《{CIVIL}》第一千零六十四条第二款", 0, 12)]),
+        # Digit by digit: only without 十百千 and with two or more digits.
+        ("第六八七条", [("第六百八十七条", 0, 5)]),
+        ("第一零六四条", [("第一千零六十四条", 0, 6)]),
+        ("第一〇六四条", [("第一千零六十四条", 0, 6)]),
+        ("刑法第二八零条之一", [(f"《{CRIMINAL}》第二百八十条之一", 0, 9)]),
+        ("民法典第六八八条第二款", [(f"《{CIVIL}》第六百八十八条第二款", 0, 11)]),
+        ("第十二条", [("第十二条", 0, 4)]),  # units keep their meaning: not 1, 2
+        ("第二十条", [("第二十条", 0, 4)]),
+        ("第六条", [("第六条", 0, 3)]),
+        # Typos of well-known names.
+        ("民法点第1064条", [(f"《{CIVIL}》第一千零六十四条", 0, 9)]),
+        ("名法典1064条", [(f"《{CIVIL}》第一千零六十四条", 0, 8)]),
+        ("民发典第六八七条", [(f"《{CIVIL}》第六百八十七条", 0, 8)]),
+        ("《民法点》第六百八十一条", [(f"《{CIVIL}》第六百八十一条", 0, 12)]),
+        ("刑发第3条", [("第三条", 2, 5)]),  # 刑发 is no alias: see ingest/aliases.py
+    ],
+)
+def test_informal_spellings(text: str, expected: list[tuple[str, int, int]]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "law", "expected"),
+    [
+        ("本法10条", CRIMINAL, [(f"《{CRIMINAL}》第十条", 0, 5)]),
+        ("依照本条例25条", CREDIT, [(f"《{CREDIT}》第二十五条", 2, 8)]),
+    ],
+)
+def test_informal_article_after_self_reference(
+    text: str, law: str, expected: list[tuple[str, int, int]]
+) -> None:
+    assert found(text, current_law=law) == expected
+
+
+def test_informal_article_after_that_law() -> None:
+    assert found("《民法典》已经施行。该法1064条规定") == [(f"《{CIVIL}》第一千零六十四条", 10, 17)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1064条短信",
+        "3条路",
+        "走3条路",
+        "他发来的3条短信",
+        "民法典的3条规定",  # 的 between: a count of provisions
+        "民法典有3条规定",
+        "民法典两条规定不同",  # Chinese numerals without 第 are counts
+        "民法典六百八十八条",
+        "民法典1064",  # no 条
+        "民法典2020年施行",
+        "共1064条",
+        "民法典第1064款",
+        "第二三款",  # digit by digit is for article numbers only
+    ],
+)
+def test_informal_not_citations(text: str) -> None:
+    assert find_citations(text) == []
 
 
 def test_ref_fields_and_raw() -> None:
@@ -282,7 +360,14 @@ def test_article_label_rejects(args: tuple[int, int], bad: str) -> None:
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("第280条之一", (280, 1)), ("第681条", (681, 0)), ("第６８１条", (681, 0)), (" 第十条 ", (10, 0))],
+    [
+        ("第280条之一", (280, 1)),
+        ("第681条", (681, 0)),
+        ("第６８１条", (681, 0)),
+        (" 第十条 ", (10, 0)),
+        ("第六八七条", (687, 0)),
+        ("第二八零条之一", (280, 1)),
+    ],
 )
 def test_parse_article_label_variants(label: str, expected: tuple[int, int]) -> None:
     assert parse_article_label(label) == expected
@@ -321,6 +406,13 @@ def test_canonical() -> None:
         ("《民间借贷规定》第二十五条", (LENDING, 25, 0, None, None)),
         ("最高人民法院关于适用《民法典》有关担保制度的解释第四十四条", (GUARANTEE, 44, 0, None, None)),
         ("某市物业管理办法第3条", ("某市物业管理办法", 3, 0, None, None)),  # unknown law: kept as written
+        ("民法典1064条", (CIVIL, 1064, 0, None, None)),
+        ("民法典1064条第2款", (CIVIL, 1064, 0, 2, None)),
+        ("刑法293条之一", (CRIMINAL, 293, 1, None, None)),
+        ("民法典 688 条", (CIVIL, 688, 0, None, None)),
+        ("民法典第六八七条", (CIVIL, 687, 0, None, None)),
+        ("刑法第二八零条之一", (CRIMINAL, 280, 1, None, None)),
+        ("民法点第688条", (CIVIL, 688, 0, None, None)),
     ],
 )
 def test_parse_citation(text: str, fields: tuple) -> None:
@@ -344,6 +436,10 @@ def test_parse_citation_span_skips_outer_whitespace() -> None:
         "民法典",
         "民法典第681条规定",
         "第一步",
+        "1064条",  # no 第 and no law
+        "民法典1064条、1065条",  # only the first element may omit 第; the rest is left over
+        "第零六八条",  # digit by digit with a leading 零
+        "第一二三四五条",  # beyond 9999
         "",
     ],
 )
@@ -374,6 +470,10 @@ def test_parse_citation_errors_name_the_text(text: str) -> None:
         ("合同法", "中华人民共和国合同法"),
         ("最高人民法院关于适用〈中华人民共和国民法典〉有关担保制度的解释", GUARANTEE),
         ("《最高人民法院关于适用〈民法典〉有关担保制度的解释》", GUARANTEE),
+        ("民法点", CIVIL),  # typo aliases
+        ("名法典", CIVIL),
+        ("《民发典》", CIVIL),
+        ("刑发", None),  # left out: 死刑发回重审
         ("不存在的法", None),
         ("", None),
     ],
@@ -443,6 +543,28 @@ def test_article_label_round_trip(number: int, suffix: int) -> None:
     assert parse_article_label(article_label(number, suffix)) == (number, suffix)
     plain = f"第{number}条" + (f"之{suffix}" if suffix else "")
     assert parse_article_label(plain) == (number, suffix)
+
+
+@given(
+    name=st.sampled_from(["民法典", "《民法典》", "民法典 ", "民法点"]),
+    article=st.integers(1, 9999),
+    suffix=st.integers(0, 3),
+    paragraph=st.none() | st.integers(1, 9),
+)
+def test_informal_article_round_trip(name: str, article: int, suffix: int, paragraph: int | None) -> None:
+    text = f"{name}{article}条" + (f"之{int_to_cn(suffix)}" if suffix else "")
+    text += f"第{paragraph}款" if paragraph else ""
+    expected = CitationRef(CIVIL, article, suffix, paragraph, None, 0, len(text), text)
+    assert find_citations(text) == [expected]
+    assert parse_citation(text) == expected
+
+
+@given(st.integers(10, 9999))
+def test_digit_by_digit_round_trip(number: int) -> None:
+    spelled = str(number).translate(str.maketrans("0123456789", "零一二三四五六七八九"))
+    assert parse_article_label(f"第{spelled}条") == (number, 0)
+    [ref] = find_citations(f"依照民法典第{spelled}条")
+    assert (ref.law, ref.article, ref.start, ref.end) == (CIVIL, number, 2, 7 + len(spelled))
 
 
 FUZZ_ALPHABET = "第条款项之至、和本前该法十百千零一二三四五六七八九（）()0123456789民法典《》，。"

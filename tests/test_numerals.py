@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.numerals import NUMERAL_CHARS, cn_to_int, int_to_cn
+from ingest.numerals import NUMERAL_CHARS, cn_to_int, cn_to_int_loose, int_to_cn
 
 KNOWN = [
     (1, "一"),
@@ -68,6 +68,7 @@ def test_lenient_variants(text: str, value: int) -> None:
         "一百零",
         "零五",  # leading 零
         "零零",
+        "零〇",
         "一千零零五",
         "一千零五百",  # 零 where no place is skipped
         "百",  # 百/千 need a digit
@@ -116,3 +117,72 @@ def test_any_numeral_string_parses_or_raises_value_error(text: str) -> None:
     assert 0 <= value <= 9999
     # Whatever is accepted means what its canonical spelling means.
     assert cn_to_int(int_to_cn(value)) == value
+
+
+# --- cn_to_int_loose: digit by digit, as questions type article numbers -----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("六八七", 687),
+        ("一零六四", 1064),
+        ("一〇六四", 1064),
+        ("二八零", 280),
+        ("五五", 55),
+        ("九九九九", 9999),
+        (" 六八七 ", 687),
+        # Everything cn_to_int reads keeps its meaning.
+        ("六", 6),
+        ("十二", 12),
+        ("二十", 20),
+        ("一千零六十四", 1064),
+        ("681", 681),
+    ],
+)
+def test_loose_values(text: str, value: int) -> None:
+    assert cn_to_int_loose(text) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "零六八",  # leading 零
+        "〇五",
+        "零零",
+        "一二三四五",  # beyond 9999
+        "两五",  # 两 is a count word, not a digit
+        "六八十",  # digits and units mixed: still cn_to_int's rules
+        "一百二",
+        "",
+    ],
+)
+def test_loose_rejects_name_the_text(text: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(repr(text)) if text else "empty"):
+        cn_to_int_loose(text)
+
+
+@pytest.mark.parametrize("text", ["六八七", "一零六四", "五五"])
+def test_strict_cn_to_int_still_rejects_digit_by_digit(text: str) -> None:
+    # The statute parser relies on this: 第一二条 at the start of a line is not a label.
+    with pytest.raises(ValueError, match=re.escape(repr(text))):
+        cn_to_int(text)
+
+
+@given(st.integers(min_value=10, max_value=9999))
+def test_loose_digit_by_digit_round_trip(n: int) -> None:
+    assert cn_to_int_loose(str(n).translate(str.maketrans("0123456789", "零一二三四五六七八九"))) == n
+    assert cn_to_int_loose(int_to_cn(n)) == n
+
+
+@given(st.text(alphabet=NUMERAL_CHARS, min_size=1, max_size=8))
+def test_loose_extends_strict(text: str) -> None:
+    try:
+        strict = cn_to_int(text)
+    except ValueError:
+        try:
+            assert 0 <= cn_to_int_loose(text) <= 9999
+        except ValueError:
+            pass
+        return
+    assert cn_to_int_loose(text) == strict
