@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ingest.pipeline import ingest  # noqa: E402
 from legalqa import engine  # noqa: E402
 from legalqa.config import load_settings  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
 
 
 def pct(values: list[float], p: float) -> float:
@@ -81,6 +81,27 @@ def main() -> None:
     starts = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                    cwd=ROOT).stdout.strip()) for _ in range(args.runs)]
     rows.append(("cold start to first answer, new process (s)", statistics.median(starts)))
+
+    # The page: Streamlit's AppTest runs app.py in a new process, as a first visitor would.
+    page = (
+        "import os, time, json; t=time.perf_counter(); from streamlit.testing.v1 import AppTest; "
+        "at=AppTest.from_file('app.py', default_timeout=120).run(); "
+        "at.chat_input[0].set_value('我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？').run(); "
+        "first=time.perf_counter()-t; later=[]; "
+        "qs=['我老公背着我借了网贷，离婚后我要还吗？','替朋友还了网贷能要回来吗','征信上有不是我借的贷款怎么办']; "
+        "[(lambda t0: (at.chat_input[0].set_value(q).run(), later.append(time.perf_counter()-t0)))(time.perf_counter()) for q in qs]; "
+        "print(json.dumps([first, later]))"
+    )
+    env = dict(__import__("os").environ, LEGALQA_HOME=str(s.home), LEGALQA_INDEX=str(s.index_dir))
+    firsts, laters = [], []
+    for _ in range(args.runs):
+        out = subprocess.run([sys.executable, "-c", page], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+        first, later = json.loads(out.stdout.strip().splitlines()[-1])
+        firsts.append(first)
+        laters += later
+    rows.append(("page: cold start to first answer (s)", statistics.median(firsts)))
+    rows.append(("page: later answer, median (s)", statistics.median(laters)))
+    rows.append(("page: later answer, max (s)", max(laters)))
     rows.append(("peak RSS of this process (MiB)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
     width = max(len(r[0]) for r in rows)
