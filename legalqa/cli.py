@@ -75,13 +75,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _read_text_or_file(value: str) -> str:
+    """The text itself, a file's text when ``value`` names one, or stdin for ``-``."""
+    from ingest.loaders import SUFFIXES, load_text
+
     if value == "-":
         return sys.stdin.read()
-    path = Path(value)
-    if len(value) < 1024 and "\n" not in value and path.suffix and path.exists():
-        from ingest.loaders import load_text
-
-        return load_text(path).text
+    looks_like_path = len(value) < 1024 and "\n" not in value and Path(value).suffix.lower() in SUFFIXES
+    if looks_like_path:
+        if not Path(value).exists():
+            raise ValueError(f"文件不存在：{value}（要核验一段文字，请直接把文字作为参数，或用 - 从标准输入读取）")
+        return load_text(value).text
     return value
 
 

@@ -49,6 +49,8 @@ def build(
         report.errors += user.report.errors
         report.files += user.report.files
         report.chunks += user.report.chunks
+    if not chunks:
+        raise ValueError("没有可索引的内容，原有索引未改动。\n" + report.summary())
     step(0.3, f"计算向量并写入索引（{len(chunks)} 块）")
     manifest = build_index(
         s.index_dir,

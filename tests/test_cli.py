@@ -1,0 +1,22 @@
+"""CLI errors that need no index: one clear line on stderr and exit code 2."""
+
+from legalqa.cli import main
+
+
+def test_verify_missing_file_names_it(capsys):
+    assert main(["verify", "nothere.txt"]) == 2
+    err = capsys.readouterr().err
+    assert "文件不存在：nothere.txt" in err and "标准输入" in err
+
+
+def test_missing_index_says_to_ingest(tmp_path, capsys):
+    assert main(["search", "借款", "--index", str(tmp_path / "none")]) == 2
+    assert "legalqa ingest" in capsys.readouterr().err
+
+
+def test_ingest_of_nothing_readable_fails_clearly(tmp_path, capsys):
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01")
+    assert main(["ingest", str(tmp_path), "--index", str(tmp_path / "idx"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "没有可索引的内容" in err and "bad.txt" in err and "二进制文件" in err
+    assert not (tmp_path / "idx").exists()
