@@ -100,7 +100,7 @@ def test_missing_empty_and_unknown_format(tmp_path):
 
 
 def test_gold_not_in_index_is_reported_not_dropped(tmp_path):
-    typo_law = GOOD | {"id": "x-2", "expected": ["《民法点》第一条"], "accept": []}
+    typo_law = GOOD | {"id": "x-2", "expected": ["《某某条例》第一条"], "accept": []}
     missing_article = GOOD | {"id": "x-3", "expected": ["《中华人民共和国民法典》第一条"], "accept": []}
     too_many_paragraphs = GOOD | {"id": "x-4", "expected": ["《中华人民共和国民法典》第六百八十八条第五款"], "accept": []}
     qs = load_jsonl(write(tmp_path, GOOD, typo_law, missing_article, too_many_paragraphs))
@@ -112,7 +112,7 @@ def test_gold_not_in_index_is_reported_not_dropped(tmp_path):
         ("x-3", 3, "expected", "索引中没有这一条"),
         ("x-4", 4, "expected", "这一条只有 2 款"),
     ]
-    assert str(problems[0]).startswith(f"{tmp_path / 'q.jsonl'}:2: x-2 expected 《民法点》第一条")
+    assert str(problems[0]).startswith(f"{tmp_path / 'q.jsonl'}:2: x-2 expected 《某某条例》第一条")
 
 
 def test_select_split(tmp_path):
