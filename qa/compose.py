@@ -19,7 +19,8 @@ from ingest.models import Chunk, Span
 from qa.models import Answer, Citation
 
 DISCLAIMER = "以上内容是根据所列来源整理的一般性法律信息，不构成针对个案的法律意见；具体情况请咨询执业律师。"
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+# A sentence keeps the closing quotation marks after its final punctuation: …关我什么事?”
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?[”’」』\"]*")
 _ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 
 
@@ -35,6 +36,7 @@ class AnswerConfig:
     max_statutes: int = 3
     relative: float = 0.85  # cite statutes whose fused score is at least this share of the best one's
     lead_sentences: int = 2
+    lead_min_terms: int = 1  # distinct question or expansion words (2+ characters) the lead passage must contain
 
 
 def _weights(tokens: list[str]) -> dict[str, float]:
@@ -178,7 +180,8 @@ class Composer:
         if not exact and evidence["score"] < cfg.min_evidence:
             answer = self._abstain(question, result, evidence)
         else:
-            answer = self._answer(question, result, weights, evidence)
+            terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
+            answer = self._answer(question, result, weights, terms, evidence)
         answer.timings = {
             "search_ms": round((t1 - t0) * 1000, 2),
             "compose_ms": round((time.perf_counter() - t1) * 1000, 2),
@@ -214,7 +217,9 @@ class Composer:
             chosen = [h for h in rest if h.score >= cfg.relative * best][: cfg.max_statutes]
         return chosen[: max(cfg.max_statutes, len([h for h in statutes if h.exact]))]
 
-    def _answer(self, question: str, result: SearchResult, weights: dict[str, float], evidence: dict) -> Answer:
+    def _answer(
+        self, question: str, result: SearchResult, weights: dict[str, float], terms: set[str], evidence: dict
+    ) -> Answer:
         cfg = self.config
         cites: list[Citation] = []
         md: list[str] = []
@@ -225,6 +230,8 @@ class Composer:
         best = 0.0
         for h in passages:
             chosen = pick_lead(h.chunk, weights, cfg.lead_sentences, self._quoted.get(h.chunk.source, ()))
+            if sum(t in h.chunk.text for t in terms) < cfg.lead_min_terms:
+                continue  # a passage that shares only a heading word with the question is no lead
             # The passage whose section heading and chosen sentences share most of the question's terms leads.
             score = _overlap(weights, "".join(h.chunk.heading_path[-1:])) + sum(
                 _overlap(weights, h.chunk.text[a:b]) for a, b in chosen
@@ -274,10 +281,18 @@ class Composer:
 
         md += ["**来源：**", ""]
         txt += ["来源："]
+        # Quotes from one source under one citation share a line: [3][4] 《…》第二百九十三条之一…
+        groups: list[list[Citation]] = []
         for ci in cites:
+            if groups and groups[-1][0].citation == ci.citation and groups[-1][0].source_id == ci.source_id:
+                groups[-1].append(ci)
+            else:
+                groups.append([ci])
+        for group in groups:
+            ci, marks = group[0], "".join(f"[{g.n}]" for g in group)
             where = " › ".join(ci.heading_path)
-            md.append(f"[{ci.n}] {ci.citation}" + (f"（{where}）" if where and ci.kind == "statute" else ""))
-            txt.append(f"[{ci.n}] {ci.citation}")
+            md.append(f"{marks} {ci.citation}" + (f"（{where}）" if where and ci.kind == "statute" else ""))
+            txt.append(f"{marks} {ci.citation}")
         md += ["", f"*{DISCLAIMER}*"]
         txt += ["", DISCLAIMER]
         return Answer(

@@ -128,3 +128,24 @@ def test_filters_limit_what_the_answer_quotes(real_composer):
     assert a.citations and all(c.kind == "statute" for c in a.citations)
     a = real_composer.ask("网贷平台泄露了我的个人信息怎么办", filters={"law": "个人信息保护法"})
     assert {c.law for c in a.citations} == {"中华人民共和国个人信息保护法"}
+
+
+def test_sources_list_groups_quotes_of_one_citation(real_composer):
+    a = real_composer.ask("网贷催收天天打电话骚扰我，还威胁我，这算犯罪吗？")
+    by_cite: dict[str, list[int]] = {}
+    for c in a.citations:
+        by_cite.setdefault(c.citation, []).append(c.n)
+    source_lines = a.text.split("来源：", 1)[1].splitlines()
+    for cite, ns in by_cite.items():
+        marks = "".join(f"[{n}]" for n in ns)
+        assert sum(line.startswith(marks + " ") and line.endswith(cite) for line in source_lines) == 1, cite
+
+
+def test_a_lead_must_share_words_with_the_question(real_composer):
+    from dataclasses import replace
+
+    from qa.compose import Composer
+
+    strict = Composer(real_composer.searcher, replace(real_composer.config, lead_min_terms=99))
+    a = strict.ask(GUARANTEE)
+    assert not a.abstained and all(c.kind == "statute" for c in a.citations)
