@@ -61,16 +61,18 @@ class IndexData:
     report: dict
 
 
-def embed_text(chunk: Chunk) -> str:
+def embed_text(chunk: Chunk, hints: dict[str, str] | None = None) -> str:
     """What the retrievers see for a chunk: its law or title and headings give the passage context.
 
     Statute headings name the topic (第十三章 保证合同 › 第一节 一般规定) in words a
-    question uses, while the article body may not repeat them.
+    question uses, while the article body may not repeat them; ``hints`` (index/hints.py)
+    add the plain words people use for an article.
     """
     heads = " ".join(h.split(" ", 1)[-1] for h in chunk.heading_path)
     if chunk.kind == "statute":
         short = (chunk.meta.get("aliases") or [chunk.law or chunk.title])[0]
-        return f"{short} {heads} {chunk.label}\n{chunk.text}"
+        hint = (hints or {}).get(chunk.citation or "", "")
+        return f"{short} {heads} {chunk.label}\n{chunk.text}" + (f"\n{hint}" if hint else "")
     return f"{chunk.title} {heads}\n{chunk.text}"
 
 
@@ -156,6 +158,7 @@ def build_index(
     report: dict | None = None,
     cache_dir: Path | None = None,
     dense_kind: str = "flat",
+    hints: dict[str, str] | None = None,
     progress: bool = False,
 ) -> dict:
     """Embed and index chunks into ``out_dir``, atomically. Returns the manifest."""
@@ -165,7 +168,8 @@ def build_index(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
-    vectors, embedded = cache.embed([embed_text(c) for c in chunks], embedder, progress)
+    texts = [embed_text(c, hints) for c in chunks]
+    vectors, embedded = cache.embed(texts, embedder, progress)
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
@@ -177,11 +181,12 @@ def build_index(
         "versions": _versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "embedded": embedded,
+        "hints": len([c for c in chunks if hints and c.citation in hints]),
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
-        SparseIndex.build([embed_text(c) for c in chunks]).save(tmp / "bm25")
+        SparseIndex.build(texts).save(tmp / "bm25")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")

@@ -24,6 +24,7 @@ class Settings:
     search: SearchConfig = field(default_factory=SearchConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
     dense_kind: str = "flat"
+    doc_hints: bool = True  # index statutes with index/data/article_hints.tsv
 
     @property
     def cache_dir(self) -> Path:
@@ -62,4 +63,5 @@ def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> S
         search=search,
         answer=answer,
         dense_kind=retrieval.get("dense_kind", "flat"),
+        doc_hints=bool(retrieval.get("doc_hints", True)),
     )

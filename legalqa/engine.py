@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from index.embedder import Embedder, get_embedder
+from index.hints import load_hints
 from index.search import Searcher
 from index.store import build_index, load_index, read_manifest
 from ingest.pipeline import IngestReport, ingest
@@ -60,6 +61,7 @@ def build(
         report=report.to_dict(),
         cache_dir=s.cache_dir,
         dense_kind=s.dense_kind,
+        hints=load_hints() if s.doc_hints else None,
         progress=progress,
     )
     forget()
