@@ -53,7 +53,10 @@ def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> S
     corpus_env = env.get("LEGALQA_CORPUS")
     corpus = corpus_env.split(os.pathsep) if corpus_env else paths.get("corpus", ["corpus"])
     known = set(SearchConfig.__dataclass_fields__)
-    search = SearchConfig(**{k: v for k, v in retrieval.items() if k in known})
+    search_args = {k: v for k, v in retrieval.items() if k in known}
+    if "disabled_rules" in search_args:
+        search_args["disabled_rules"] = frozenset(search_args["disabled_rules"])
+    search = SearchConfig(**search_args)
     answer = AnswerConfig(**raw.get("answer", {}))
     return Settings(
         corpus=tuple(_path(p) for p in corpus),

@@ -31,8 +31,8 @@ class AnswerConfig:
     k: int = 8
     # Evidence = best cosine similarity + rule_bonus per fired expansion rule (at most 2): in-domain
     # words (网贷, 担保, 征信 …) are evidence too. Below min_evidence, with no named article, abstain.
-    min_evidence: float = 0.896
-    rule_bonus: float = 0.005
+    min_evidence: float = 0.892
+    rule_bonus: float = 0.0
     max_statutes: int = 3
     relative: float = 0.90  # cite statutes whose fused score is at least this share of the best one's
     lead_sentences: int = 2
