@@ -16,6 +16,7 @@ from index.search import Filters, Hit, Searcher, SearchResult, normalize_query, 
 from index.sparse import tokenize
 from ingest.citations import canonical, find_citations
 from ingest.models import Chunk, Span
+from ingest.numerals import cn_to_int
 from qa.models import Answer, Citation
 
 DISCLAIMER = "以上内容是根据所列来源整理的一般性法律信息，不构成针对个案的法律意见；具体情况请咨询执业律师。"
@@ -26,7 +27,8 @@ _ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 
 @dataclass(frozen=True)
 class AnswerConfig:
-    """Composer settings. The abstention thresholds are calibrated by eval (see docs/eval.md)."""
+    """Composer settings; legalqa/defaults.toml overrides them. scripts/calibrate.py calibrates
+    ``min_evidence`` on the tune split; docs/retrieval.md records how the selection was chosen."""
 
     k: int = 8
     # Evidence = best cosine similarity + rule_bonus per fired expansion rule (at most 2): in-domain
@@ -118,8 +120,6 @@ def pick_paragraph(chunk: Chunk, weights: dict[str, float]) -> tuple[Span | None
 
 
 def _item_number(line: str) -> int | None:
-    from ingest.numerals import cn_to_int
-
     m = _ITEM.match(line.strip())
     return cn_to_int(m.group(0).strip("（）()")) if m else None
 
