@@ -17,6 +17,7 @@ import numpy as np
 from index.embedder import Embedder
 from index.expansion import Expansion, Rule, expand, load_rules
 from index.fusion import reciprocal_rank_fusion
+from index.spelling import Correction, Speller, dictionary_words, domain_words
 from index.store import IndexData
 from ingest.aliases import AliasTable
 from ingest.citations import CitationRef, find_citations
@@ -42,6 +43,7 @@ class SearchConfig:
     # One article can fill a whole page of hits with its passages; past this many passages from
     # one prose source, further ones move below the other results (statutes are not limited).
     max_per_source: int = 1
+    correct_typos: bool = True  # 网代 → 网贷: pinyin homophones of domain words (index/spelling.py)
 
 
 @dataclass(frozen=True)
@@ -114,12 +116,14 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     # Passages held back by the one-passage-per-source rule (rank 0), for callers that want more prose.
     more: list[Hit] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)  # homophone typos fixed before searching
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "hits": [h.to_dict() for h in self.hits],
             "expansions": {"rules": list(self.expansion.rules), "terms": list(self.expansion.terms)},
+            "corrections": [{"written": c.written, "meant": c.meant} for c in self.corrections],
             "named_articles": [r.canonical() for r in self.named],
             "timings_ms": {k: round(v * 1000, 2) for k, v in self.timings.items()},
         }
@@ -165,6 +169,7 @@ class Searcher:
         self.embedder = embedder
         self.config = config or SearchConfig()
         self.rules = load_rules() if rules is None else rules
+        self._speller: Speller | None = None
         self.chunks = data.chunks
         laws: dict[str, list[str]] = {}
         for c in self.chunks:
@@ -174,6 +179,13 @@ class Searcher:
         self.laws = sorted(laws)
         self._articles = {(c.law, c.article, c.suffix): i for i, c in enumerate(self.chunks) if c.kind == "statute"}
         self._citers: dict[str, list[Chunk]] | None = None  # built on first use
+
+    @property
+    def speller(self) -> Speller:
+        """Homophone correction against the domain's words: legal terms, expansion rules, article hints."""
+        if self._speller is None:
+            self._speller = Speller(domain_words(self.rules), known=dictionary_words())
+        return self._speller
 
     def article(self, law: str | None, number: int, suffix: int = 0) -> Chunk | None:
         """The chunk of one statute article, or None when the corpus does not have it."""
@@ -214,8 +226,8 @@ class Searcher:
         validate_query(query, k)
         flt = self.resolve_filters(filters)
         t0 = time.perf_counter()
-        q = normalize_query(query)
         cfg = self.config
+        q, fixes = self.speller.correct(normalize_query(query)) if cfg.correct_typos else (normalize_query(query), [])
         expansion = expand(q, self.rules, cfg.disabled_rules) if cfg.expand else Expansion((), ())
         allowed = np.array([flt.admits(c) for c in self.chunks], dtype=bool)
         n_allowed = int(allowed.sum())
@@ -262,7 +274,7 @@ class Searcher:
         hits = [hit(rank, row) for rank, row in enumerate(ranked[:k], start=1)]
         more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]
         timings["total"] = time.perf_counter() - t0
-        return SearchResult(query, hits, expansion, named, timings, more)
+        return SearchResult(query, hits, expansion, named, timings, more, fixes)
 
     def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
         """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.

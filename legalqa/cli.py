@@ -51,6 +51,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return 0
+    if result.corrections:
+        print("已按读音更正：" + "，".join(f"{c.written}→{c.meant}" for c in result.corrections))
     if result.expansion.rules:
         print(f"扩展词：{' '.join(result.expansion.terms)}（规则 {', '.join(result.expansion.rules)}）")
     for h in result.hits:
