@@ -117,6 +117,7 @@ class SearchResult:
     # Passages held back by the one-passage-per-source rule (rank 0), for callers that want more prose.
     more: list[Hit] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)  # homophone typos fixed before searching
+    searched: str = ""  # the query as searched: normalized, typos corrected
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -274,7 +275,7 @@ class Searcher:
         hits = [hit(rank, row) for rank, row in enumerate(ranked[:k], start=1)]
         more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]
         timings["total"] = time.perf_counter() - t0
-        return SearchResult(query, hits, expansion, named, timings, more, fixes)
+        return SearchResult(query, hits, expansion, named, timings, more, fixes, q)
 
     def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
         """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.

@@ -163,7 +163,7 @@ class Composer:
         cfg = self.config
         result = self.searcher.run(question, k=cfg.k, filters=filters)
         t1 = time.perf_counter()
-        q = normalize_query(question)
+        q = result.searched or normalize_query(question)
         weights = _weights(tokenize(q) + list(result.expansion.terms))
         exact = [h for h in result.hits if h.exact]
         top_dense = max((h.dense_score or 0.0 for h in result.hits), default=0.0)
@@ -182,6 +182,11 @@ class Composer:
         else:
             terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
             answer = self._answer(question, result, weights, terms, evidence)
+        if result.corrections:
+            fixed = "，".join(f"“{c.written}”理解为“{c.meant}”" for c in result.corrections)
+            note = f"（按读音把{fixed}。）"
+            answer.markdown, answer.text = f"*{note}*\n\n{answer.markdown}", f"{note}\n\n{answer.text}"
+            answer.corrections = [f"{c.written}→{c.meant}" for c in result.corrections]
         answer.timings = {
             "search_ms": round((t1 - t0) * 1000, 2),
             "compose_ms": round((time.perf_counter() - t1) * 1000, 2),

@@ -36,6 +36,7 @@ class Answer:
     reason: str = ""
     hits: list[dict[str, Any]] = field(default_factory=list)
     expansions: list[str] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)  # typos read by sound, e.g. "网代→网贷"
     evidence: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
 

@@ -149,3 +149,10 @@ def test_a_lead_must_share_words_with_the_question(real_composer):
     strict = Composer(real_composer.searcher, replace(real_composer.config, lead_min_terms=99))
     a = strict.ask(GUARANTEE)
     assert not a.abstained and all(c.kind == "statute" for c in a.citations)
+
+
+def test_typos_are_read_by_sound_and_said_so(real_composer):
+    a = real_composer.ask("网代崔收天天打电话骚饶我的家人，可以告他们吗？")
+    assert a.corrections == ["网代→网贷", "崔收→催收", "骚饶→骚扰"]
+    assert a.text.startswith("（按读音把“网代”理解为“网贷”")
+    assert not a.abstained and a.citations
