@@ -118,6 +118,18 @@ def _citations(obj: dict, field: str, aliases: AliasTable, where: str, errors: l
     return texts, keys
 
 
+_BAD = object()
+
+
+def _json_line(line: str, where: str, errors: list[str]) -> object:
+    """One line's JSON value, or _BAD after recording why it is not JSON."""
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        errors.append(f"{where}: 不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）")
+        return _BAD
+
+
 def load_jsonl(path: str | Path, aliases: AliasTable | None = None) -> list[Question]:
     """Read the gold format of eval/README.md; raise EvalDataError listing every bad line."""
     aliases = aliases or AliasTable()
@@ -130,10 +142,8 @@ def load_jsonl(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
         if not line.strip():
             errors.append(f"{where}: 空行（格式不允许空行，请删除）")
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"{where}: 不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）")
+        obj = _json_line(line, where, errors)
+        if obj is _BAD:
             continue
         if not isinstance(obj, dict):
             errors.append(f"{where}: 每行应是一个 JSON 对象，现在是 {type(obj).__name__}")
@@ -197,10 +207,8 @@ def load_stard(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
         where = f"{path}:{n}"
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(f"{where}: 不是合法的 JSON（{exc.msg}，第 {exc.colno} 列）")
+        obj = _json_line(line, where, errors)
+        if obj is _BAD:
             continue
         if not isinstance(obj, dict) or "question" not in obj or "gold" not in obj:
             errors.append(f"{where}: STARD 格式每行应有 question 和 gold 字段")
