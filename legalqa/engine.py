@@ -72,8 +72,13 @@ def build(
 def searcher(s: Settings | None = None) -> Searcher:
     """The process-wide searcher for these settings; reloaded when the index on disk changes."""
     s = s or settings()
-    manifest = read_manifest(s.index_dir)
-    key = (str(s.index_dir), s.model, s.search, manifest.get("built_at"), manifest.get("corpus_hash"))
+    # A stat, not a parse, on every call: a rebuilt index replaces manifest.json, changing its stamp.
+    try:
+        stamp = (s.index_dir / "manifest.json").stat()
+    except OSError:
+        read_manifest(s.index_dir)  # raises the clear "run legalqa ingest" error
+        raise
+    key = (str(s.index_dir), s.model, s.search, stamp.st_mtime_ns, stamp.st_ino, stamp.st_size)
     with _lock:
         if key not in _searchers:
             emb = embedder_for(s)
