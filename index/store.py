@@ -6,6 +6,7 @@
     dense.faiss     faiss index over the chunk embeddings
     bm25/           bm25s arrays (.npy, no pickles) and vocabulary
     report.json     the ingest report (warnings, article-vs-statute findings)
+    hints.json      the plain-language hints indexed with statute articles (citation → words)
 
 A build writes to a temporary folder beside the target and renames it into
 place, so an interrupted build leaves the previous index untouched.
@@ -19,7 +20,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from index.embedder import Embedder
 from index.sparse import SparseIndex
 from ingest.models import Chunk
 
-FORMAT = 1
+FORMAT = 2  # 2: hints.json, read by the citation selector (qa/select.py)
 FIX = "请运行 `legalqa ingest` 重新建立索引"
 
 
@@ -59,6 +60,7 @@ class IndexData:
     dense: DenseIndex
     sparse: SparseIndex
     report: dict
+    hints: dict[str, str] = field(default_factory=dict)  # what embed_text added, by citation
 
 
 def embed_text(chunk: Chunk, hints: dict[str, str] | None = None) -> str:
@@ -183,6 +185,7 @@ def build_index(
         "embedded": embedded,
         "hints": len([c for c in chunks if hints and c.citation in hints]),
     }
+    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
@@ -194,6 +197,7 @@ def build_index(
             for key, text in sources.items():
                 f.write(json.dumps({"source": key, "text": text}, ensure_ascii=False) + "\n")
         (tmp / "report.json").write_text(json.dumps(report or {}, ensure_ascii=False, indent=1))
+        (tmp / "hints.json").write_text(json.dumps(used, ensure_ascii=False, indent=1), encoding="utf-8")
         manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -256,6 +260,10 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
         where = "report.json"
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+        where = "hints.json"
+        hints = json.loads((path / "hints.json").read_text(encoding="utf-8"))
+        if not isinstance(hints, dict):
+            raise ValueError("hints.json is not an object")
     except Exception as exc:  # any unreadable file means the same thing to the user
         raise IndexCorruptError(f"索引文件 {path / where} 无法读取（{type(exc).__name__}）。{FIX}") from exc
     n = manifest.get("chunks")
@@ -268,4 +276,4 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
     missing = {c.source for c in chunks} - sources.keys()
     if missing:
         raise IndexCorruptError(f"sources.jsonl 缺少 {sorted(missing)[:3]} 的原文。{FIX}")
-    return IndexData(path, manifest, chunks, sources, dense, sparse, report)
+    return IndexData(path, manifest, chunks, sources, dense, sparse, report, hints)

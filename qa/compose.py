@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
 
 from index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
 from index.sparse import tokenize
@@ -18,6 +20,9 @@ from ingest.citations import canonical, find_citations
 from ingest.models import Chunk, Span
 from ingest.numerals import cn_to_int
 from qa.models import Answer, Citation
+from qa.select import CitationSelector
+from qa.terms import overlap as _overlap
+from qa.terms import term_weights as _weights
 
 DISCLAIMER = "以上内容是根据所列来源整理的一般性法律信息，不构成针对个案的法律意见；具体情况请咨询执业律师。"
 # A sentence keeps the closing quotation marks after its final punctuation: …关我什么事?”
@@ -35,18 +40,21 @@ class AnswerConfig:
     # words (网贷, 担保, 征信 …) are evidence too. Below min_evidence, with no named article, abstain.
     min_evidence: float = 0.892
     rule_bonus: float = 0.0
+    # Which statutes to cite: "model" asks the trained citation selector (qa/select.py, file
+    # ``selector_model``, default qa/data/citation_selector.json); "relative" cites up to
+    # max_statutes whose fused score is at least ``relative`` times the best one's.
+    selector: str = "model"
+    selector_model: str = ""
     max_statutes: int = 3
-    relative: float = 0.90  # cite statutes whose fused score is at least this share of the best one's
+    relative: float = 0.90
     lead_sentences: int = 2
     lead_min_terms: int = 1  # distinct question or expansion words (2+ characters) the lead passage must contain
 
-
-def _weights(tokens: list[str]) -> dict[str, float]:
-    return {t: float(len(t)) for t in tokens}
-
-
-def _overlap(weights: dict[str, float], text: str) -> float:
-    return sum(w for t, w in weights.items() if t in text)
+    def __post_init__(self) -> None:
+        if self.selector not in ("model", "relative"):
+            raise ValueError(f"selector must be 'model' or 'relative'. Currently, selector is {self.selector!r}")
+        if self.k < 1:
+            raise ValueError(f"k must be greater than 0. Currently, k is {self.k}")
 
 
 def coverage(query: str, hits: list[Hit], top: int = 5) -> float:
@@ -134,6 +142,11 @@ class Composer:
         for f in searcher.data.report.get("findings", []):
             self._quoted.setdefault(f["source"], []).append((f["start"], f["end"]))
 
+    @cached_property
+    def selector(self) -> CitationSelector:
+        path = self.config.selector_model
+        return CitationSelector.load(Path(path)) if path else CitationSelector.load()
+
     @staticmethod
     def _misquote_notes(report: dict) -> dict[str, list[str]]:
         """Article-level citation → notes on where a prose source departs from the statute."""
@@ -161,10 +174,14 @@ class Composer:
         validate_query(question)
         t0 = time.perf_counter()
         cfg = self.config
-        result = self.searcher.run(question, k=cfg.k, filters=filters)
+        depth = max(cfg.k, self.selector.hits) if cfg.selector == "model" else cfg.k
+        found = self.searcher.run(question, k=depth, filters=filters)
+        # What the answer shows and leads from; the selector may look deeper (its hits are `found`).
+        result = replace(found, hits=found.hits[: cfg.k], more=found.more[: cfg.k])
         t1 = time.perf_counter()
         q = result.searched or normalize_query(question)
-        weights = _weights(tokenize(q) + list(result.expansion.terms))
+        tokens = tokenize(q)
+        weights = _weights(tokens + list(result.expansion.terms))
         exact = [h for h in result.hits if h.exact]
         top_dense = max((h.dense_score or 0.0 for h in result.hits), default=0.0)
         cov = coverage(q, result.hits)
@@ -181,7 +198,8 @@ class Composer:
             answer = self._abstain(question, result, evidence)
         else:
             terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
-            answer = self._answer(question, result, weights, terms, evidence)
+            statutes = self._choose_statutes(found, _weights(tokens))
+            answer = self._answer(question, result, weights, terms, evidence, statutes)
         if result.corrections:
             fixed = "，".join(f"“{c.written}”理解为“{c.meant}”" for c in result.corrections)
             note = f"（按读音把{fixed}。）"
@@ -212,9 +230,12 @@ class Composer:
             [h.to_dict() for h in result.hits], list(result.expansion.rules), evidence,
         )
 
-    def _choose_statutes(self, hits: list[Hit]) -> list[Hit]:
+    def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
+        """The statute hits to quote, in order: by the citation selector, or by the relative rule."""
         cfg = self.config
-        statutes = [h for h in hits if h.chunk.kind == "statute"]
+        if cfg.selector == "model":
+            return [h for h, _ in self.selector.select(found, question_weights, self.searcher.data.hints)]
+        statutes = [h for h in found.hits[: cfg.k] if h.chunk.kind == "statute"]
         chosen = [h for h in statutes if h.exact]
         rest = [h for h in statutes if not h.exact]
         if rest and not chosen:
@@ -223,7 +244,8 @@ class Composer:
         return chosen[: max(cfg.max_statutes, len([h for h in statutes if h.exact]))]
 
     def _answer(
-        self, question: str, result: SearchResult, weights: dict[str, float], terms: set[str], evidence: dict
+        self, question: str, result: SearchResult, weights: dict[str, float], terms: set[str], evidence: dict,
+        statutes: list[Hit],
     ) -> Answer:
         cfg = self.config
         cites: list[Citation] = []
@@ -255,7 +277,6 @@ class Composer:
             md += ["**你的情况可能涉及：**", "", f"{label}提到：" + "".join(quotes), ""]
             txt += ["你的情况可能涉及：", f"{label}提到：" + "".join(quotes), ""]
 
-        statutes = self._choose_statutes(result.hits)
         if statutes:
             md += ["**法律依据：**", ""]
             txt += ["法律依据："]

@@ -43,7 +43,7 @@ def built(tmp_path, corpus):
 def test_index_is_a_folder_of_plain_files(built):
     path, emb = built
     names = {p.name for p in path.iterdir()}
-    assert {"manifest.json", "chunks.jsonl", "sources.jsonl", "dense.faiss", "bm25", "report.json"} <= names
+    assert {"manifest.json", "chunks.jsonl", "sources.jsonl", "dense.faiss", "bm25", "report.json", "hints.json"} <= names
     assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pickle"))
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["model"] == emb.name and manifest["dim"] == emb.dim
@@ -70,7 +70,7 @@ def test_missing_index_says_to_run_ingest(tmp_path):
         load_index(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("victim", ["dense.faiss", "chunks.jsonl", "manifest.json"])
+@pytest.mark.parametrize("victim", ["dense.faiss", "chunks.jsonl", "manifest.json", "hints.json"])
 def test_corrupt_files_give_a_clear_error(built, victim):
     path, emb = built
     (path / victim).write_bytes(b"\x00garbage{")

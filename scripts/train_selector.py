@@ -1,0 +1,144 @@
+"""Train the citation selector (qa/select.py) on the tune split and write qa/data/citation_selector.json.
+
+    python scripts/train_selector.py [--C 0.3] [--folds 5] [--out qa/data/citation_selector.json]
+
+Every answerable tune question gives one row per statute candidate the composer would see
+(the same search depth, the same features): label 1 when the article is one of the
+question's ``expected`` citations. A logistic regression (scikit-learn) learns the weights.
+The citation threshold is chosen by question-grouped cross-validation on the tune split:
+the threshold whose worse ratio to target (recall/0.90, precision/0.85, as in
+docs/retrieval.md) is highest. The held-out split is scored once at the end and printed; it
+never chooses anything. Re-run after changing the model, the hints or the indexed text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from eval import metrics  # noqa: E402
+from eval.data import Question, load_questions, select_split  # noqa: E402
+from eval.run import load_searcher  # noqa: E402
+from index.search import Searcher  # noqa: E402
+from index.sparse import tokenize  # noqa: E402
+from qa.select import DEFAULT_MODEL, FEATURES, CitationSelector, candidate_features, candidates  # noqa: E402
+from qa.terms import term_weights  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 11))
+TARGET_RECALL, TARGET_PRECISION = 0.90, 0.85
+
+
+def question_rows(searcher: Searcher, qs: list[Question], hits: int, depth: int) -> list[dict]:
+    """Per question: the candidates, their feature matrix, labels and the gold sets."""
+    out = []
+    for q in qs:
+        found = searcher.run(q.question, k=hits)
+        cands = candidates(found, depth)
+        x = candidate_features(found, cands, term_weights(tokenize(found.searched)), searcher.data.hints)
+        keys = [(h.chunk.law, h.chunk.article, h.chunk.suffix, None) for h in cands]
+        expected = {metrics.article_level(k) for k in q.expected_keys}
+        accept = {metrics.article_level(k) for k in q.accept_keys}
+        out.append({"id": q.id, "cands": cands, "x": x, "keys": keys,
+                    "y": np.array([k in expected for k in keys], dtype=bool),
+                    "expected": expected, "accept": accept})
+    return out
+
+
+def fit(rows: list[dict], c: float, threshold: float, hits: int, depth: int, trained: dict | None = None):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.vstack([r["x"] for r in rows if len(r["x"])])
+    y = np.concatenate([r["y"] for r in rows if len(r["x"])])
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    lr = LogisticRegression(C=c, max_iter=5000).fit((x - scaler.mean_) / scale, y)
+    return CitationSelector(
+        mean=tuple(map(float, scaler.mean_)), scale=tuple(map(float, scale)), coef=tuple(map(float, lr.coef_[0])),
+        intercept=float(lr.intercept_[0]), threshold=threshold, depth=depth, hits=hits, trained=trained or {},
+    )
+
+
+def score(selector: CitationSelector, rows: list[dict]) -> tuple[float, float]:
+    """Mean article-level citation recall and precision of the selector's choice (eval's definitions)."""
+    recalls, precisions = [], []
+    for r in rows:
+        chosen = {(h.chunk.law, h.chunk.article, h.chunk.suffix, None)
+                  for h, _ in selector.choose(r["cands"], selector.probabilities(r["x"]))}
+        s = metrics.answer_citation_scores(chosen, r["expected"], r["accept"])
+        recalls.append(s["recall"])
+        if s["precision"] is not None:
+            precisions.append(s["precision"])
+    return float(np.mean(recalls)), float(np.mean(precisions)) if precisions else 0.0
+
+
+def criterion(recall: float, precision: float) -> float:
+    return min(recall / TARGET_RECALL, precision / TARGET_PRECISION)
+
+
+def cross_validate(rows: list[dict], c: float, folds: int, hits: int, depth: int) -> dict[float, tuple[float, float]]:
+    """Threshold -> (recall, precision) pooled over question-grouped folds (fixed seed)."""
+    order = np.random.RandomState(0).permutation(len(rows))
+    parts = np.array_split(order, folds)
+    pooled: dict[float, list[tuple[float, float, int]]] = {t: [] for t in THRESHOLDS}
+    for part in parts:
+        held = set(part.tolist())
+        train = [rows[i] for i in order if i not in held]
+        test = [rows[i] for i in part]
+        model = fit(train, c, THRESHOLDS[0], hits, depth)
+        for t in THRESHOLDS:
+            r, p = score(replace(model, threshold=t), test)
+            pooled[t].append((r, p, len(test)))
+    return {t: (sum(r * n for r, _, n in v) / len(rows), sum(p * n for _, p, n in v) / len(rows))
+            for t, v in pooled.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--questions", default=str(REPO / "eval" / "questions.jsonl"))
+    ap.add_argument("--C", type=float, default=0.3, help="inverse L2 strength of the logistic regression")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--hits", type=int, default=15, help="retrieval depth the candidates come from")
+    ap.add_argument("--depth", type=int, default=10, help="statute candidates per question")
+    ap.add_argument("--out", default=str(DEFAULT_MODEL))
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    searcher = load_searcher()
+    qs = load_questions(args.questions, aliases=searcher.aliases)
+    tune = [q for q in select_split(qs, "tune") if q.answerable]
+    heldout = [q for q in select_split(qs, "heldout") if q.answerable]
+    rows = question_rows(searcher, tune, args.hits, args.depth)
+    cv = cross_validate(rows, args.C, args.folds, args.hits, args.depth)
+    best = max(THRESHOLDS, key=lambda t: (criterion(*cv[t]), t))
+    print(f"{'threshold':>9}  cv recall  cv precision  criterion")
+    for t in THRESHOLDS:
+        mark = "  <- chosen" if t == best else ""
+        print(f"{t:>9.2f}  {cv[t][0]:9.3f}  {cv[t][1]:12.3f}  {criterion(*cv[t]):9.3f}{mark}")
+    trained = {
+        "questions": Path(args.questions).name, "split": "tune", "answerable_questions": len(rows),
+        "candidates": int(sum(len(r["x"]) for r in rows)), "positives": int(sum(r["y"].sum() for r in rows)),
+        "C": args.C, "folds": args.folds, "model": searcher.embedder.name,
+        "cv_recall": round(cv[best][0], 4), "cv_precision": round(cv[best][1], 4),
+        "trained_at": time.strftime("%Y-%m-%d"),
+    }
+    selector = fit(rows, args.C, best, args.hits, args.depth, trained)
+    selector.save(args.out)
+    held = score(selector, question_rows(searcher, heldout, args.hits, args.depth))
+    print(f"\nwrote {args.out}: threshold {best}, trained on {len(rows)} tune questions "
+          f"({trained['candidates']} candidates, {trained['positives']} positive)")
+    print("weights (standardized): " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(FEATURES, selector.coef, strict=True)))
+    print(f"held-out selection alone (reported, not used): recall {held[0]:.3f}, precision {held[1]:.3f}")
+    print(f"{time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
