@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, replace
-from functools import cached_property
 from pathlib import Path
 
 from index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
@@ -136,16 +135,16 @@ class Composer:
     def __init__(self, searcher: Searcher, config: AnswerConfig | None = None):
         self.searcher = searcher
         self.config = config or AnswerConfig()
+        # Loaded here, not on the first question, so a missing or stale model file fails early.
+        self.selector: CitationSelector | None = None
+        if self.config.selector == "model":
+            path = self.config.selector_model
+            self.selector = CitationSelector.load(Path(path)) if path else CitationSelector.load()
         self._notes = self._misquote_notes(searcher.data.report)
         # Where prose quotes or paraphrases a statute: never lead with those words, quote the law instead.
         self._quoted: dict[str, list[tuple[int, int]]] = {}
         for f in searcher.data.report.get("findings", []):
             self._quoted.setdefault(f["source"], []).append((f["start"], f["end"]))
-
-    @cached_property
-    def selector(self) -> CitationSelector:
-        path = self.config.selector_model
-        return CitationSelector.load(Path(path)) if path else CitationSelector.load()
 
     @staticmethod
     def _misquote_notes(report: dict) -> dict[str, list[str]]:
@@ -174,7 +173,7 @@ class Composer:
         validate_query(question)
         t0 = time.perf_counter()
         cfg = self.config
-        depth = max(cfg.k, self.selector.hits) if cfg.selector == "model" else cfg.k
+        depth = max(cfg.k, self.selector.hits) if self.selector else cfg.k
         found = self.searcher.run(question, k=depth, filters=filters)
         # What the answer shows and leads from; the selector may look deeper (its hits are `found`).
         result = replace(found, hits=found.hits[: cfg.k], more=found.more[: cfg.k])
@@ -233,7 +232,7 @@ class Composer:
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
         """The statute hits to quote, in order: by the citation selector, or by the relative rule."""
         cfg = self.config
-        if cfg.selector == "model":
+        if self.selector:
             return [h for h, _ in self.selector.select(found, question_weights, self.searcher.data.hints)]
         statutes = [h for h in found.hits[: cfg.k] if h.chunk.kind == "statute"]
         chosen = [h for h in statutes if h.exact]

@@ -156,3 +156,27 @@ def test_typos_are_read_by_sound_and_said_so(real_composer):
     assert a.corrections == ["网代→网贷", "崔收→催收", "骚饶→骚扰"]
     assert a.text.startswith("（按读音把“网代”理解为“网贷”")
     assert not a.abstained and a.citations
+
+
+def test_the_relative_rule_is_still_selectable(real_searcher):
+    from qa.compose import AnswerConfig, Composer
+
+    a = Composer(real_searcher, AnswerConfig(selector="relative", max_statutes=1)).ask(GUARANTEE)
+    assert statute_cites(a) == ["《中华人民共和国民法典》第六百八十八条第二款"]
+    assert self_check(a, real_searcher) == []
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [("selector", "llm", "selector must be"), ("k", 0, "k must")])
+def test_bad_answer_settings_name_the_value(field, value, message):
+    from qa.compose import AnswerConfig
+
+    with pytest.raises(ValueError, match=message):
+        AnswerConfig(**{field: value})
+
+
+def test_a_missing_selector_model_says_how_to_fix_it(real_searcher, tmp_path):
+    from qa.compose import AnswerConfig, Composer
+    from qa.select import SelectorError
+
+    with pytest.raises(SelectorError, match="train_selector.py"):
+        Composer(real_searcher, AnswerConfig(selector_model=str(tmp_path / "none.json")))
