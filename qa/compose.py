@@ -37,7 +37,7 @@ class AnswerConfig:
     k: int = 8
     # Evidence = best cosine similarity + rule_bonus per fired expansion rule (at most 2): in-domain
     # words (网贷, 担保, 征信 …) are evidence too. Below min_evidence, with no named article, abstain.
-    min_evidence: float = 0.892
+    min_evidence: float = 0.886
     rule_bonus: float = 0.0
     # Which statutes to cite: "model" asks the trained citation selector (qa/select.py, file
     # ``selector_model``, default qa/data/citation_selector.json); "relative" cites up to
