@@ -37,7 +37,7 @@ class AnswerConfig:
     k: int = 8
     # Evidence = best cosine similarity + rule_bonus per fired expansion rule (at most 2): in-domain
     # words (网贷, 担保, 征信 …) are evidence too. Below min_evidence, with no named article, abstain.
-    min_evidence: float = 0.886
+    min_evidence: float = 0.888
     rule_bonus: float = 0.0
     # Which statutes to cite: "model" asks the trained citation selector (qa/select.py, file
     # ``selector_model``, default qa/data/citation_selector.json); "relative" cites up to
@@ -320,7 +320,14 @@ class Composer:
             txt.append(f"{marks} {ci.citation}")
         md += ["", f"*{DISCLAIMER}*"]
         txt += ["", DISCLAIMER]
+        # The hits used: the ones shown, plus any cited passage held back by the one-per-source rule
+        # and any cited statute the selector found deeper down.
+        cited = {c.source_id for c in cites}
+        used = list(result.hits)
+        for h in [*result.more, *statutes]:
+            if h.chunk.id in cited and all(h.chunk.id != u.chunk.id for u in used):
+                used.append(h)
         return Answer(
             question, "\n".join(md), "\n".join(txt), cites, False, "",
-            [h.to_dict() for h in result.hits], list(result.expansion.rules), evidence,
+            [h.to_dict() for h in used], list(result.expansion.rules), evidence,
         )

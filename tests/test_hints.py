@@ -26,3 +26,25 @@ def test_hints_reach_the_indexed_text_not_the_quoted_text():
     text = embed_text(chunk, load_hints())
     assert "追偿" in text and text.startswith("民法典 ")
     assert "代偿" not in chunk.text  # the chunk, which answers quote, is the official text only
+
+
+def test_no_hint_restates_an_eval_question():
+    """Hints are written from the articles; one that is nearly an eval question would inflate the eval."""
+    import difflib
+    import json
+    import re
+
+    from tests.conftest import REPO
+
+    def bare(text: str) -> str:
+        return re.sub(r"[？?，,。！!\s]", "", text)
+
+    questions = [bare(json.loads(line)["question"])
+                 for line in (REPO / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    close = [
+        (cite, phrase, q)
+        for cite, words in load_hints().items()
+        for phrase in words.split(" ") if len(phrase) >= 6
+        for q in questions if difflib.SequenceMatcher(None, q, bare(phrase)).ratio() >= 0.7
+    ]
+    assert close == []
