@@ -3,16 +3,15 @@
 For calibration, evaluate many settings against one loaded index and model::
 
     from dataclasses import replace
-from functools import lru_cache
     from eval.data import load_questions, select_split
     from eval.run import evaluate, load_searcher, with_search_config
     from qa.compose import AnswerConfig, Composer
 
     searcher = load_searcher()                      # index + model loaded once; query vectors cached
     tune = select_split(load_questions("eval/questions.jsonl", aliases=searcher.aliases), "tune")
-    for min_dense in (0.78, 0.80, 0.82):
-        result = evaluate(tune, Composer(searcher, AnswerConfig(min_dense=min_dense)))
-        print(min_dense, result["metrics"]["all"]["citation_recall"])
+    for min_evidence in (0.88, 0.89, 0.90):
+        result = evaluate(tune, Composer(searcher, AnswerConfig(min_evidence=min_evidence)))
+        print(min_evidence, result["metrics"]["all"]["citation_recall"])
     other = with_search_config(searcher, replace(searcher.config, bm25_weight=0.5))
 
 After the first pass every question's vector is cached, so a pass over 221 questions
