@@ -225,8 +225,8 @@ class Composer:
         ]
         text = "\n\n".join(lines)
         return Answer(
-            question, text, text, [], True, "证据不足：没有足够相关的法条或文章段落",
-            [h.to_dict() for h in result.hits], list(result.expansion.rules), evidence,
+            question, text, text, [], True, reason="证据不足：没有足够相关的法条或文章段落",
+            hits=[h.to_dict() for h in result.hits], expansions=list(result.expansion.rules), evidence=evidence,
         )
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
@@ -328,6 +328,6 @@ class Composer:
             if h.chunk.id in cited and all(h.chunk.id != u.chunk.id for u in used):
                 used.append(h)
         return Answer(
-            question, "\n".join(md), "\n".join(txt), cites, False, "",
-            [h.to_dict() for h in used], list(result.expansion.rules), evidence,
+            question, "\n".join(md), "\n".join(txt), cites, False,
+            hits=[h.to_dict() for h in used], expansions=list(result.expansion.rules), evidence=evidence,
         )

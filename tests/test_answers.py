@@ -188,3 +188,12 @@ def test_every_cited_statute_is_among_the_hits_the_answer_reports(real_composer)
         a = real_composer.ask(q)
         reported = {h["chunk_id"] for h in a.hits}
         assert {c.source_id for c in a.citations} <= reported, q
+
+
+def test_evidence_and_corrections_land_in_their_own_fields(real_composer):
+    for q in [GUARANTEE, "怎么注册商标？"]:
+        d = real_composer.ask(q).to_dict()
+        assert d["corrections"] == [] and d["evidence"]["score"] > 0, q
+    typo = real_composer.ask("网代逾期了，崔收天天打电话怎么办？")
+    assert typo.corrections and all("→" in c for c in typo.corrections)
+    assert "score" in typo.evidence
