@@ -1,13 +1,13 @@
 """Train the citation selector (qa/select.py) on the tune split and write qa/data/citation_selector.json.
 
-    python scripts/train_selector.py [--C 0.3] [--folds 5] [--out qa/data/citation_selector.json]
+    python scripts/train_selector.py [--C 0.1,0.3,1,3,10] [--folds 5] [--out qa/data/citation_selector.json]
 
 Every answerable tune question gives one row per statute candidate the composer would see
 (the same search depth, the same features): label 1 when the article is one of the
 question's ``expected`` citations. A logistic regression (scikit-learn) learns the weights.
-The citation threshold is chosen by question-grouped cross-validation on the tune split:
-the threshold whose worse ratio to target (recall/0.90, precision/0.85, as in
-docs/retrieval.md) is highest. The held-out split is scored once at the end and printed; it
+Its regularization C and the citation threshold are chosen together by question-grouped
+cross-validation on the tune split: the pair whose worse ratio to target (recall/0.90,
+precision/0.85, as in docs/retrieval.md) is highest (ties: the smaller C, the higher threshold). The held-out split is scored once at the end and printed; it
 never chooses anything. Re-run after changing the model, the hints or the indexed text.
 """
 
@@ -104,7 +104,7 @@ def cross_validate(rows: list[dict], c: float, folds: int, hits: int, depth: int
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--questions", default=str(REPO / "eval" / "questions.jsonl"))
-    ap.add_argument("--C", type=float, default=0.3, help="inverse L2 strength of the logistic regression")
+    ap.add_argument("--C", default="0.1,0.3,1,3,10", help="inverse L2 strengths to try, comma-separated")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--hits", type=int, default=15, help="retrieval depth the candidates come from")
     ap.add_argument("--depth", type=int, default=10, help="statute candidates per question")
@@ -117,20 +117,33 @@ def main() -> None:
     tune = [q for q in select_split(qs, "tune") if q.answerable]
     heldout = [q for q in select_split(qs, "heldout") if q.answerable]
     rows = question_rows(searcher, tune, args.hits, args.depth)
-    cv = cross_validate(rows, args.C, args.folds, args.hits, args.depth)
-    best = max(THRESHOLDS, key=lambda t: (criterion(*cv[t]), t))
-    print(f"{'threshold':>9}  cv recall  cv precision  criterion")
+    try:
+        grid = [float(c) for c in args.C.split(",")]
+    except ValueError:
+        ap.error(f"--C must be numbers separated by commas, e.g. 0.3,1,3. Currently, it is {args.C!r}")
+    if not grid or min(grid) <= 0:
+        ap.error(f"every --C must be greater than 0. Currently, --C is {args.C!r}")
+    cvs = {c: cross_validate(rows, c, args.folds, args.hits, args.depth) for c in grid}
+    c_best, best = max(((c, t) for c in grid for t in THRESHOLDS),
+                       key=lambda ct: (round(criterion(*cvs[ct[0]][ct[1]]), 6), -ct[0], ct[1]))
+    cv = cvs[c_best]
+    print(f"{'C':>6}  best threshold  cv recall  cv precision  criterion")
+    for c in grid:
+        t = max(THRESHOLDS, key=lambda t: (round(criterion(*cvs[c][t]), 6), t))
+        mark = "  <- chosen" if c == c_best else ""
+        print(f"{c:>6g}  {t:>14.2f}  {cvs[c][t][0]:9.3f}  {cvs[c][t][1]:12.3f}  {criterion(*cvs[c][t]):9.3f}{mark}")
+    print(f"\nC = {c_best:g}: {'threshold':>9}  cv recall  cv precision  criterion")
     for t in THRESHOLDS:
         mark = "  <- chosen" if t == best else ""
-        print(f"{t:>9.2f}  {cv[t][0]:9.3f}  {cv[t][1]:12.3f}  {criterion(*cv[t]):9.3f}{mark}")
+        print(f"{'':>9}{t:>9.2f}  {cv[t][0]:9.3f}  {cv[t][1]:12.3f}  {criterion(*cv[t]):9.3f}{mark}")
     trained = {
         "questions": Path(args.questions).name, "split": "tune", "answerable_questions": len(rows),
         "candidates": int(sum(len(r["x"]) for r in rows)), "positives": int(sum(r["y"].sum() for r in rows)),
-        "C": args.C, "folds": args.folds, "model": searcher.embedder.name,
+        "C": c_best, "folds": args.folds, "model": searcher.embedder.name,
         "cv_recall": round(cv[best][0], 4), "cv_precision": round(cv[best][1], 4),
         "trained_at": time.strftime("%Y-%m-%d"),
     }
-    selector = fit(rows, args.C, best, args.hits, args.depth, trained)
+    selector = fit(rows, c_best, best, args.hits, args.depth, trained)
     selector.save(args.out)
     held = score(selector, question_rows(searcher, heldout, args.hits, args.depth))
     print(f"\nwrote {args.out}: threshold {best}, trained on {len(rows)} tune questions "
