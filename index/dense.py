@@ -40,6 +40,7 @@ class DenseIndex:
             index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
             index.train(vectors)
             index.nprobe = min(nlist, 16)
+            index.make_direct_map()  # the searcher reconstructs vectors of hits past the dense top k
         else:
             # IVF needs enough points to train its centroids; small corpora stay exact.
             index = faiss.IndexFlatIP(dim)

@@ -3,6 +3,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from index.embedder import FakeEmbedder
@@ -118,3 +119,17 @@ def test_copy_of_index_loads_elsewhere(built, tmp_path):
     path, emb = built
     shutil.copytree(path, tmp_path / "moved")
     assert load_index(tmp_path / "moved", model=emb.name).chunks
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
+def test_every_dense_kind_finds_and_reconstructs_vectors_after_a_reload(tmp_path, kind):
+    from index.dense import DenseIndex
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(1100, 16)).astype(np.float32)  # IVF trains only from 1,024 vectors
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    DenseIndex.build(vectors, kind).save(tmp_path / "d.faiss")
+    dense = DenseIndex.load(tmp_path / "d.faiss")
+    _, rows = dense.search(vectors[7], 5)
+    assert rows[0] == 7
+    assert np.allclose(dense.index.reconstruct(1000), vectors[1000], atol=1e-6)
