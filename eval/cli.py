@@ -11,7 +11,7 @@ import os
 import subprocess
 import time
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ def run_report(
             "runtime_s": result["runtime_s"],
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "load_s": round(load_s, 2),
-            "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "finished_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             "matching": report.MATCHING_NOTE,
             "conventions": report.CONVENTIONS,
             "primary_metric": result["primary_metric"],
