@@ -21,7 +21,7 @@ from ingest.frontmatter import split_front_matter
 from ingest.loaders import SUFFIXES, LoadError, load_text
 from ingest.models import Article, Chunk
 from ingest.prose import chunk_prose, title_of
-from ingest.statutes import StatuteError, parse_statute
+from ingest.statutes import StatuteDoc, StatuteError, parse_statute
 
 STATUTE, ARTICLE = "statute", "article"
 
@@ -143,14 +143,18 @@ def ingest(
         try:
             loaded = load_text(path)
             meta, body = split_front_matter(loaded.text)
-            kind = _kind(meta, loaded.text[body:])
-            if kind == STATUTE:
-                doc = parse_statute(loaded.text, source=key)
+            declared = _declared_kind(meta)
+            # Undeclared: an official text has several lines that start an article.
+            doc = None if declared == ARTICLE else parse_statute(loaded.text, source=key, front=(meta, body))
+            if doc is not None and (declared == STATUTE or len(doc.articles) >= 3):
                 if not doc.articles:
-                    raise StatuteError(f"{path.name}: 声明为法规（kind: statute），但没有找到任何“第X条”")
+                    raise StatuteError(
+                        f"{path.name}: 声明为法规（kind: statute），但没有找到任何“第X条”；"
+                        "每条应另起一行，以“第X条”加空格开头，如“第一条 为了……”"
+                    )
                 articles.extend(doc.articles)
                 statute_laws.setdefault(doc.law, []).extend(doc.aliases)
-                chunks.extend(_statute_chunks(doc.articles, doc.law, loaded.text, key, collection, meta))
+                chunks.extend(_statute_chunks(doc, key, collection))
             else:
                 title = str(meta.get("title") or title_of(loaded.text[body:], path.stem))
                 passages = chunk_prose(loaded.text, body)
@@ -174,43 +178,39 @@ def ingest(
     return IngestResult(chunks, sources, articles, aliases, report)
 
 
-def _kind(meta: dict, body: str) -> str:
+def _declared_kind(meta: dict) -> str | None:
     declared = str(meta.get("kind", "")).strip().lower()
     if declared in (STATUTE, ARTICLE):
         return declared
     if declared:
         raise ValueError(f"front matter kind 只能是 statute 或 article，现在是 {declared!r}")
-    # Undeclared: an official text has several lines that start an article.
-    return STATUTE if parse_statute(body).articles[2:] else ARTICLE
+    return None
 
 
-def _statute_chunks(articles, law: str, text: str, key: str, collection: str, meta: dict) -> list[Chunk]:
-    out = []
-    for a in articles:
-        cite = canonical(law, a.number, a.suffix)
-        out.append(
-            Chunk(
-                id=chunk_id(STATUTE, law, a.label, a.text),
-                kind=STATUTE,
-                title=law,
-                text=text[a.start : a.end],
-                source=key,
-                start=a.start,
-                end=a.end,
-                heading_path=a.heading_path,
-                law=law,
-                article=a.number,
-                suffix=a.suffix,
-                label=a.label,
-                citation=cite,
-                paragraphs=a.paragraphs,
-                status=a.status or str(meta.get("status", "")),
-                version=a.version or str(meta.get("version", "")),
-                collection=collection,
-                meta={"aliases": list(a.aliases)},
-            )
+def _statute_chunks(doc: StatuteDoc, key: str, collection: str) -> list[Chunk]:
+    return [
+        Chunk(
+            id=chunk_id(STATUTE, doc.law, a.label, a.text),
+            kind=STATUTE,
+            title=doc.law,
+            text=doc.text[a.start : a.end],
+            source=key,
+            start=a.start,
+            end=a.end,
+            heading_path=a.heading_path,
+            law=doc.law,
+            article=a.number,
+            suffix=a.suffix,
+            label=a.label,
+            citation=canonical(doc.law, a.number, a.suffix),
+            paragraphs=a.paragraphs,
+            status=a.status,
+            version=a.version,
+            collection=collection,
+            meta={"aliases": list(a.aliases)},
         )
-    return out
+        for a in doc.articles
+    ]
 
 
 def _prose_chunks(passages, title: str, key: str, collection: str, meta: dict) -> list[Chunk]:

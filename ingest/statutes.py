@@ -125,20 +125,23 @@ def heading_level(heading: str) -> int:
     return 3
 
 
-def parse_statute(text: str, *, source: str = "", law: str | None = None) -> StatuteDoc:
+def parse_statute(
+    text: str, *, source: str = "", law: str | None = None, front: tuple[dict, int] | None = None
+) -> StatuteDoc:
     """Parse a statute's text into a ``StatuteDoc``.
 
     Args:
         text: the whole file, front matter included.
         source: the path to record on the document and its articles.
         law: the full name to use, overriding the front matter and the headings.
+        front: ``split_front_matter(text)`` when the caller has already read it.
 
     A text without articles gives a document with no articles (``read_statute``
     treats that as an error). Raises ``StatuteError`` for malformed front matter.
     """
     where = source or "<text>"
     try:
-        meta, body_start = split_front_matter(text)
+        meta, body_start = front if front is not None else split_front_matter(text)
     except ValueError as exc:
         raise StatuteError(f"{where}: {exc}") from exc
     aliases = _aliases(meta.get("aliases"), where)
