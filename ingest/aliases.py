@@ -7,8 +7,11 @@ interpretations that questions cite most; corpus front matter adds more through
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
+from typing import TypeVar
+
+T = TypeVar("T")
 
 PRC = "中华人民共和国"
 
@@ -170,7 +173,7 @@ class AliasTable:
     since corpus front matter is the authority on its own laws.
     """
 
-    __slots__ = ("_extra", "_map", "_loose", "_names")
+    __slots__ = ("_extra", "_map", "_loose", "_names", "_memo")
 
     def __init__(self, extra: Mapping[str, str] | None = None) -> None:
         merged: dict[str, str] = {}
@@ -196,6 +199,7 @@ class AliasTable:
         self._map = MappingProxyType(merged)
         self._loose = MappingProxyType(loose)
         self._names = tuple(sorted(merged, key=lambda s: (-len(s), s)))
+        self._memo: dict[str, object] = {}
 
     def resolve(self, name: str) -> str | None:
         """The full name for ``name`` (《》 optional, 中华人民共和国 optional), or None when unknown."""
@@ -210,6 +214,12 @@ class AliasTable:
     def names(self) -> list[str]:
         """Every alias and full name, longest first (so a regex alternation prefers 劳动合同法 to 合同法)."""
         return list(self._names)
+
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """A value derived from this table (it never changes), made on first use: e.g. the citation regex."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]  # type: ignore[return-value]
 
     def with_laws(self, laws: Mapping[str, Iterable[str]]) -> AliasTable:
         """A new table that also knows ``laws`` (full name -> its aliases)."""

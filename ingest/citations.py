@@ -179,6 +179,11 @@ def _trie_regex(words: Iterable[str]) -> str:
     return build(trie) or "(?!)"
 
 
+def _table_pattern(table: AliasTable) -> re.Pattern[str]:
+    """The citation regex for a table's names, kept on the table: even hashing the names costs more than a scan."""
+    return table.memo("citation_pattern", lambda: _pattern(tuple(table.names())))
+
+
 @lru_cache(maxsize=16)
 def _pattern(names: tuple[str, ...]) -> re.Pattern[str]:
     words = {n for n in names if len(n) >= 2}
@@ -354,7 +359,7 @@ def find_citations(
     A law named in a sentence carries forward to bare 第X条 later in that sentence.
     """
     table = aliases if aliases is not None else _default_table()
-    pattern = _pattern(tuple(table.names()))
+    pattern = _table_pattern(table)
     ctx = (current_law, current_article, current_paragraph)
     out: list[CitationRef] = []
     sentence_law: str | None = None
@@ -397,7 +402,7 @@ def parse_citation(text: str, aliases: AliasTable | None = None) -> CitationRef:
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
     table = aliases if aliases is not None else _default_table()
-    m = _pattern(tuple(table.names())).fullmatch(stripped)
+    m = _table_pattern(table).fullmatch(stripped)
     if m is not None and m["body"]:
         law = _named_law(m, table)
     else:
