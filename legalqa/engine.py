@@ -15,7 +15,7 @@ from legalqa.config import Settings, load_settings
 
 _lock = threading.Lock()
 _searchers: dict[tuple, Searcher] = {}
-_composers: dict[int, object] = {}
+_composer: tuple | None = None  # (searcher, answer settings, composer): one at a time
 
 
 def settings() -> Settings:
@@ -94,14 +94,14 @@ def forget() -> None:
 
 
 def composer(s: Settings | None = None):
-    """The composer over the process-wide searcher (rebuilt when the searcher is)."""
+    """The composer over the process-wide searcher, for these answer settings (rebuilt when either changes)."""
     from qa.compose import Composer
 
+    global _composer
+    s = s or settings()
     srch = searcher(s)
     with _lock:
-        comp = _composers.get(id(srch))
-        if comp is None or comp.searcher is not srch:
-            _composers.clear()
-            comp = _composers[id(srch)] = Composer(srch, (s or settings()).answer)
-        return comp
+        if _composer is None or _composer[0] is not srch or _composer[1] != s.answer:
+            _composer = (srch, s.answer, Composer(srch, s.answer))
+        return _composer[2]
 

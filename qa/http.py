@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from index.search import QueryError
 from index.store import IndexLoadError
+from qa.select import SelectorError
 
 
 class SearchRequest(BaseModel):
@@ -42,16 +43,18 @@ def create_app(settings=None) -> FastAPI:
             return fn()
         except QueryError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        except IndexLoadError as exc:
+        except (IndexLoadError, SelectorError) as exc:  # the server's files, not the request, need fixing
             raise HTTPException(status_code=503, detail=str(exc)) from exc
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
 
     @app.get("/health")
     def health() -> dict:
-        s = engine.searcher(settings)
-        m = s.data.manifest
-        return {"status": "ok", "model": m["model"], "chunks": m["chunks"], "built_at": m["built_at"]}
+        def run():
+            m = engine.searcher(settings).data.manifest
+            return {"status": "ok", "model": m["model"], "chunks": m["chunks"], "built_at": m["built_at"]}
+
+        return guard(run)
 
     @app.post("/search")
     def search(req: SearchRequest) -> dict:

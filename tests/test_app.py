@@ -228,6 +228,18 @@ def test_missing_index_offers_to_build_it(session_home, tmp_path, monkeypatch):
     assert SHOWCASE in [b.label for b in at.button]  # the chat page is back
 
 
+def test_a_broken_selector_model_is_named_with_its_fix(own_home, monkeypatch):
+    from qa.select import CitationSelector, SelectorError
+
+    def broken(cls, path=None):
+        raise SelectorError("引用选择模型 citation_selector.json 无法读取：请运行 python scripts/train_selector.py")
+
+    monkeypatch.setattr(CitationSelector, "load", classmethod(broken))
+    at = ask(SHOWCASE)
+    shown = [e.value.replace("\\", "") for e in at.error]  # the page escapes Markdown: train\_selector
+    assert any("引用选择模型无法使用" in e and "train_selector.py" in e for e in shown), shown
+
+
 # ---- browse and verify ----------------------------------------------------------------------------
 
 

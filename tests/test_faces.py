@@ -58,6 +58,21 @@ def test_http_missing_index_is_503(tmp_path, real_settings):
     client = TestClient(create_app(real_settings.with_(index_dir=tmp_path / "none")))
     r = client.post("/search", json={"query": "借款", "k": 5})
     assert r.status_code == 503 and "legalqa ingest" in r.json()["detail"]
+    r = client.get("/health")
+    assert r.status_code == 503 and "legalqa ingest" in r.json()["detail"]
+
+
+def test_http_missing_selector_model_is_503_with_the_fix(tmp_path, real_settings):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from qa.http import create_app
+
+    answer = replace(real_settings.answer, selector_model=str(tmp_path / "none.json"))
+    client = TestClient(create_app(real_settings.with_(answer=answer)))
+    r = client.post("/ask", json={"question": "借款逾期怎么办"})
+    assert r.status_code == 503 and "train_selector.py" in r.json()["detail"]
 
 
 def test_cli_search_json_and_errors(real_settings, capsys, monkeypatch):

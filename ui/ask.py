@@ -10,6 +10,7 @@ from index.search import QueryError
 from index.store import IndexLoadError
 from qa.compose import DISCLAIMER
 from qa.models import Answer
+from qa.select import SelectorError
 from ui import resources
 from ui.render import KIND_LABELS, answer_html, highlight, hit_rows, md_escape, source_cards, text_block
 
@@ -136,6 +137,8 @@ def _answer(question: str, controls: dict) -> dict:
         return {"role": "assistant", "level": "warning", "text": str(exc)}
     except IndexLoadError as exc:
         return {"role": "assistant", "level": "error", "text": f"索引无法使用：{exc}"}
+    except SelectorError as exc:
+        return {"role": "assistant", "level": "error", "text": f"引用选择模型无法使用：{exc}"}
     except resources.AnswerCheckError as exc:
         log.error("answer failed self-check: %s", exc)
         return {"role": "assistant", "level": "error",
