@@ -179,6 +179,7 @@ class Searcher:
         self.aliases = (aliases or AliasTable()).with_laws(laws)
         self.laws = sorted(laws)
         self._articles = {(c.law, c.article, c.suffix): i for i, c in enumerate(self.chunks) if c.kind == "statute"}
+        self._by_id = {c.id: c for c in self.chunks}
         self._citers: dict[str, list[Chunk]] | None = None  # built on first use
 
     @property
@@ -192,6 +193,10 @@ class Searcher:
         """The chunk of one statute article, or None when the corpus does not have it."""
         row = self._articles.get((self.aliases.resolve(law) if law else law, number, suffix))
         return None if row is None else self.chunks[row]
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The chunk with this id, or None when the index does not have it."""
+        return self._by_id.get(chunk_id)
 
     def resolve_filters(self, filters: Filters | dict | None) -> Filters:
         if filters is None:

@@ -141,6 +141,9 @@ class Composer:
             path = self.config.selector_model
             self.selector = CitationSelector.load(Path(path)) if path else CitationSelector.load()
         self._notes = self._misquote_notes(searcher.data.report)
+        laws = "、".join(f"《{law}》" for law in searcher.laws)
+        articles = sorted({c.title for c in searcher.chunks if c.kind == "article"})
+        self._searched = laws + ("，以及文章" + "、".join(f"《{t}》" for t in articles) if articles else "")
         # Where prose quotes or paraphrases a statute: never lead with those words, quote the law instead.
         self._quoted: dict[str, list[tuple[int, int]]] = {}
         for f in searcher.data.report.get("findings", []):
@@ -212,12 +215,9 @@ class Composer:
         return answer
 
     def _abstain(self, question: str, result: SearchResult, evidence: dict) -> Answer:
-        laws = "、".join(f"《{law}》" for law in self.searcher.laws)
-        articles = sorted({c.title for c in self.searcher.chunks if c.kind == "article"})
-        searched = laws + ("，以及文章" + "、".join(f"《{t}》" for t in articles) if articles else "")
         lines = [
             "抱歉，现有资料不足以回答这个问题，我不做猜测。",
-            f"我检索了：{searched}。",
+            f"我检索了：{self._searched}。",
             "这些资料里没有与你的问题足够相关的内容，它可能超出了本系统语料的范围"
             "（网贷逾期、借款、担保、共同借款、夫妻债务、征信、个人信息、催收等）。",
             "建议换个说法再问，或咨询执业律师。",
@@ -255,9 +255,9 @@ class Composer:
         lead_hit, lead = None, []
         best = 0.0
         for h in passages:
-            chosen = pick_lead(h.chunk, weights, cfg.lead_sentences, self._quoted.get(h.chunk.source, ()))
             if sum(t in h.chunk.text for t in terms) < cfg.lead_min_terms:
                 continue  # a passage that shares only a heading word with the question is no lead
+            chosen = pick_lead(h.chunk, weights, cfg.lead_sentences, self._quoted.get(h.chunk.source, ()))
             # The passage whose section heading and chosen sentences share most of the question's terms leads.
             score = _overlap(weights, "".join(h.chunk.heading_path[-1:])) + sum(
                 _overlap(weights, h.chunk.text[a:b]) for a, b in chosen

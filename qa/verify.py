@@ -21,9 +21,8 @@ MAX_VERIFY_CHARS = 200_000
 def self_check(answer: Answer, searcher: Searcher) -> list[str]:
     """Problems with an answer's citations; an empty list means every quote and citation checks out."""
     problems = []
-    by_id = {c.id: c for c in searcher.chunks}
     for ci in answer.citations:
-        chunk = by_id.get(ci.source_id)
+        chunk = searcher.chunk(ci.source_id)
         if chunk is None:
             problems.append(f"[{ci.n}] 引用的来源 {ci.source_id} 不在索引中")
             continue

@@ -55,13 +55,9 @@ def _intro() -> None:
 
 
 def _sources(answer: Answer, expand_first: bool) -> None:
-    chunks: dict = {}
-
     def lookup(chunk_id: str) -> dict | None:
         # Only for a citation whose passage is not among the answer's hits, which the composer never makes.
-        if not chunks:
-            chunks.update({c.id: c for c in resources.searcher().chunks})
-        c = chunks.get(chunk_id)
+        c = resources.searcher().chunk(chunk_id)
         if c is None:
             return None
         return {"text": c.text, "start": c.start, "citation": c.citation, "heading_path": c.heading_path,
