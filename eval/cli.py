@@ -91,6 +91,9 @@ def run_report(
     from qa.compose import Composer
 
     s = settings or engine.settings()
+    gated = fmt == "jsonl" and split == "all"
+    if gated:
+        gate.load_thresholds()  # a broken thresholds file fails now, not after the whole eval
     t0 = time.perf_counter()
     searcher = load_searcher(s)
     composer = Composer(searcher, s.answer)
@@ -151,7 +154,7 @@ def run_report(
         out["retrieval_ablation"] = retrieval_ablation(questions, searcher, progress=progress)
         out["retrieval_ablation"]["runtime_s"] = round(time.perf_counter() - t1, 2)
     # The gate's thresholds are defined on the gold file's splits; other runs are not gated.
-    if fmt == "jsonl" and split == "all":
+    if gated:
         out["gate"] = {"failures": gate.check(out), "thresholds": str(gate.THRESHOLDS.relative_to(PROJECT))}
     if compare:
         path = Path(compare)

@@ -22,7 +22,9 @@ class Threshold:
         """A failure message, or None when the threshold holds."""
         if self.split not in metrics:
             return f"{self.name}: the report has no {self.split} split (run with --split all)"
-        value = metrics[self.split].get(self.metric)
+        if self.metric not in metrics[self.split]:
+            return f"{self.name}: the report has no metric {self.metric!r} (a typo in eval/thresholds.toml?)"
+        value = metrics[self.split][self.metric]
         bound = f">= {self.min}" if self.min is not None else f"<= {self.max}"
         if value is None:
             return f"{self.name}: {self.metric} on {self.split} is undefined (n/a), needs {bound}"
@@ -32,19 +34,47 @@ class Threshold:
         return None
 
 
+SPLITS = ("all", "tune", "heldout")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def load_thresholds(path: Path = THRESHOLDS) -> tuple[list[Threshold], float | None]:
-    """The gate's thresholds and the eval time limit in seconds (None when the file sets none)."""
-    with open(path, "rb") as f:
-        raw = tomllib.load(f)
+    """The gate's thresholds and the eval time limit in seconds (None when the file sets none).
+
+    Raises ValueError naming the file, the table and the fix when the file cannot be used.
+    """
+    fix = "the comment at the top of eval/thresholds.toml shows the format"
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such thresholds file; it ships with the code as eval/thresholds.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc}); {fix}") from None
+    gates = raw.get("gate", {})
     out = []
-    for name, spec in raw.get("gate", {}).items():
+    for name, spec in gates.items():
+        if not isinstance(spec, dict):
+            raise ValueError(f"{path}: gate.{name} must be a table [gate.{name}], not {spec!r}; {fix}")
         unknown = set(spec) - {"metric", "split", "min", "max"}
-        if unknown or "metric" not in spec or ("min" in spec) == ("max" in spec):
+        if unknown or not isinstance(spec.get("metric"), str) or ("min" in spec) == ("max" in spec):
             raise ValueError(
                 f"{path}: [gate.{name}] needs metric, split and exactly one of min / max; got {sorted(spec)}"
             )
-        out.append(Threshold(name, spec["metric"], spec.get("split", "all"), spec.get("min"), spec.get("max")))
-    return out, raw.get("runtime", {}).get("max_seconds")
+        bound = spec.get("min", spec.get("max"))
+        if not _number(bound):
+            raise ValueError(f"{path}: [gate.{name}] bound must be a number. Currently, it is {bound!r}")
+        split = spec.get("split", "all")
+        if split not in SPLITS:
+            raise ValueError(f"{path}: [gate.{name}] split must be one of {SPLITS}. Currently, it is {split!r}")
+        out.append(Threshold(name, spec["metric"], split, spec.get("min"), spec.get("max")))
+    max_seconds = raw.get("runtime", {}).get("max_seconds")
+    if max_seconds is not None and not _number(max_seconds):
+        raise ValueError(f"{path}: [runtime] max_seconds must be a number. Currently, it is {max_seconds!r}")
+    return out, max_seconds
 
 
 def check(report: dict[str, Any], path: Path = THRESHOLDS) -> list[str]:

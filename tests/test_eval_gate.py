@@ -88,6 +88,29 @@ def test_load_thresholds_rejects_bad_entries(tmp_path):
         load_thresholds(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[gate\nmetric = 1\n", "not valid TOML"),
+        ("[gate]\na = 1\n", "must be a table"),
+        ('[gate.r]\nmetric = "citation_recall"\nmin = "0.9"\n', "bound must be a number"),
+        ('[gate.r]\nmetric = "citation_recall"\nsplit = "test"\nmin = 0.9\n', "split must be one of"),
+        ('[runtime]\nmax_seconds = "60"\n', "max_seconds must be a number"),
+    ],
+)
+def test_a_broken_thresholds_file_is_named_with_the_problem(tmp_path, text, message):
+    path = tmp_path / "t.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=message) as err:
+        load_thresholds(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_misspelt_metric_is_called_unknown_not_undefined():
+    t = Threshold("r", "citation_recal", "all", min=0.5)
+    assert "no metric 'citation_recal'" in t.check({"all": {"citation_recall": 0.9}})
+
+
 # --- the whole pipeline with the fake embedder (fast) ------------------------------------------
 
 
