@@ -31,7 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 # Runnable as a plain script from a checkout, before or without `pip install -e .`.
 sys.path.insert(0, str(REPO))
 
+from ingest.citations import article_label  # noqa: E402
 from ingest.numerals import int_to_cn  # noqa: E402
+from ingest.statutes import normalize_heading  # noqa: E402
 
 OUT_DIR = REPO / "corpus" / "statutes"
 
@@ -80,12 +82,6 @@ class LawSpec:
     crosscheck: str | None = None  # a shared copy of a database law, compared but not used
 
 
-def label(number: int, suffix: int = 0) -> str:
-    """第六百八十一条, or 第二百八十条之一 when suffix is 1."""
-    tail = f"之{int_to_cn(suffix)}" if suffix else ""
-    return f"第{int_to_cn(number)}条{tail}"
-
-
 def labels(*parts: int | range | str) -> tuple[str, ...]:
     """Article labels from numbers, ranges (inclusive ranges written as range(a, b + 1)) or labels."""
     out: list[str] = []
@@ -93,9 +89,9 @@ def labels(*parts: int | range | str) -> tuple[str, ...]:
         if isinstance(part, str):
             out.append(part)
         elif isinstance(part, range):
-            out.extend(label(n) for n in part)
+            out.extend(article_label(n) for n in part)
         else:
-            out.append(label(part))
+            out.append(article_label(part))
     return tuple(out)
 
 
@@ -185,15 +181,6 @@ SPECS: tuple[LawSpec, ...] = (
         source="司法解释/最高人民法院关于审理民间借贷案件适用法律若干问题的规定(2020-12-29).md",
     ),
 )
-
-
-def normalize_heading(text: str) -> str:
-    """Clean a heading: "第二分编  典型合同" -> "第二分编 典型合同", "第四章 肖 像 权" -> "第四章 肖像权"."""
-    text = text.strip()
-    match = HEADING_RE.match(text)
-    if not match:
-        return re.sub(r"\s+", "", text)
-    return match.group(1) + " " + squash(match.group(3))
 
 
 def heading_kind(text: str) -> str | None:
