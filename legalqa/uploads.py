@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.loaders import SUFFIXES, LoadError, load_text
+from ingest.loaders import SUFFIXES
 from ingest.pipeline import IngestReport, ingest
 from legalqa.config import Settings, load_settings
 
@@ -57,7 +57,7 @@ def safe_name(name: str) -> str:
         raise UploadError(f"文件名必须是文字，现在是 {type(name).__name__}")
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     base = _UNSAFE.sub("_", base)
-    if not base or base.startswith(".") or base in {".", ".."}:
+    if not base or base.startswith("."):
         raise UploadError(f"{name!r}: 文件名无效；请给文件起一个不以“.”开头的名字")
     suffix = Path(base).suffix.lower()
     if suffix not in SUFFIXES:
@@ -73,11 +73,7 @@ def validate(path: Path) -> int:
     Raises:
         UploadError: the file cannot be read, or ingest finds nothing to index in it.
     """
-    try:
-        load_text(path)
-    except LoadError as exc:
-        raise UploadError(str(exc)) from exc
-    result = ingest([path], collection="user")
+    result = ingest([path], collection="user")  # an unreadable file comes back in report.errors
     if result.report.errors:
         raise UploadError("；".join(result.report.errors))
     if not result.chunks:
