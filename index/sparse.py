@@ -51,15 +51,18 @@ def tokenize(text: str) -> list[str]:
 class SparseIndex:
     """A bm25s index over chunk texts, addressed by row number."""
 
-    def __init__(self, bm25: bm25s.BM25, size: int):
+    def __init__(self, bm25: bm25s.BM25):
         self.bm25 = bm25
-        self.size = size
+
+    @property
+    def size(self) -> int:
+        return int(self.bm25.scores["num_docs"])
 
     @classmethod
     def build(cls, texts: list[str]) -> SparseIndex:
         bm25 = bm25s.BM25()
         bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
-        return cls(bm25, len(texts))
+        return cls(bm25)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query token is known)."""
@@ -72,6 +75,5 @@ class SparseIndex:
         self.bm25.save(str(folder), allow_pickle=False, show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, size: int) -> SparseIndex:
-        bm25 = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0)
-        return cls(bm25, size)
+    def load(cls, folder: Path) -> SparseIndex:
+        return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0))

@@ -172,6 +172,7 @@ def build_index(
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
     vectors, embedded = cache.embed(texts, embedder, progress)
+    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
@@ -183,9 +184,8 @@ def build_index(
         "versions": _versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "embedded": embedded,
-        "hints": len([c for c in chunks if hints and c.citation in hints]),
+        "hints": len(used),
     }
-    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
@@ -256,7 +256,7 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
         where = "dense.faiss"
         dense = DenseIndex.load(path / "dense.faiss")
         where = "bm25"
-        sparse = SparseIndex.load(path / "bm25", len(chunks))
+        sparse = SparseIndex.load(path / "bm25")
         where = "report.json"
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
@@ -267,9 +267,9 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
     except Exception as exc:  # any unreadable file means the same thing to the user
         raise IndexCorruptError(f"索引文件 {path / where} 无法读取（{type(exc).__name__}）。{FIX}") from exc
     n = manifest.get("chunks")
-    if not (len(chunks) == n == dense.size == sparse.bm25.scores["num_docs"]):
+    if not (len(chunks) == n == dense.size == sparse.size):
         raise IndexCorruptError(
-            f"索引文件之间不一致（清单 {n} 块，chunks.jsonl {len(chunks)}，向量 {dense.size}）。{FIX}"
+            f"索引文件之间不一致（清单 {n} 块，chunks.jsonl {len(chunks)}，向量 {dense.size}，BM25 {sparse.size}）。{FIX}"
         )
     if dense.dim != manifest.get("dim"):
         raise IndexCorruptError(f"向量维度 {dense.dim} 与清单记录的 {manifest.get('dim')} 不符。{FIX}")

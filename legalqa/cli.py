@@ -32,7 +32,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(report.summary())
     print(f"索引已写入 {s.index_dir}（模型 {manifest['model']}，{manifest['dim']} 维，新嵌入 {manifest['embedded']} 块，"
           f"总用时 {manifest['build_seconds']:.2f} 秒）")
-    return 1 if report.errors and not report.chunks else 0
+    # The index was written (build raises when nothing was readable); unreadable files still mean exit 1.
+    return 1 if report.errors else 0
 
 
 def _filters(args: argparse.Namespace) -> dict:

@@ -20,3 +20,15 @@ def test_ingest_of_nothing_readable_fails_clearly(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "没有可索引的内容" in err and "bad.txt" in err and "二进制文件" in err
     assert not (tmp_path / "idx").exists()
+
+
+def test_ingest_with_some_unreadable_files_writes_the_index_and_exits_1(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LEGALQA_HOME", str(tmp_path / "home"))
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bad.txt").write_bytes(b"\x00\x01")
+    (docs / "ok.md").write_text("# 借条\n\n借条要写清楚借款金额和还款日期。\n", encoding="utf-8")
+    code = main(["ingest", str(docs), "--index", str(tmp_path / "idx"), "--model", "fake", "-q"])
+    out = capsys.readouterr().out
+    assert code == 1 and "bad.txt" in out
+    assert (tmp_path / "idx" / "manifest.json").is_file()
