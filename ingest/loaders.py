@@ -6,6 +6,7 @@ One small interface: ``load_text(path) -> Loaded``. Every failure is a
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,6 @@ class LoadError(ValueError):
 class Loaded:
     path: Path
     text: str  # the document text that offsets refer to
-    converted: bool  # True when the text was extracted from .docx/.pdf/.html
 
 
 def load_text(path: str | Path) -> Loaded:
@@ -36,20 +36,20 @@ def load_text(path: str | Path) -> Loaded:
         raise LoadError(f"{path.name}: 文件是空的")
     try:
         if suffix in TEXT_SUFFIXES:
-            text, converted = decode_text(data, path.name), False
+            text = decode_text(data, path.name)
         elif suffix == ".docx":
-            text, converted = _docx_text(path), True
+            text = _docx_text(data)
         elif suffix == ".pdf":
-            text, converted = _pdf_text(path), True
+            text = _pdf_text(data)
         else:
-            text, converted = _html_text(decode_text(data, path.name)), True
+            text = _html_text(decode_text(data, path.name))
     except LoadError:
         raise
     except Exception as exc:  # the parsers raise many types on broken files
         raise LoadError(f"{path.name}: 无法读取 {suffix} 文件（{type(exc).__name__}: {exc}）；文件可能已损坏") from exc
     if not text.strip():
         raise LoadError(f"{path.name}: 没有可读的文字（扫描版 PDF 需要先做文字识别）")
-    return Loaded(path, text, converted)
+    return Loaded(path, text)
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -65,11 +65,11 @@ def decode_text(data: bytes, name: str) -> str:
     raise LoadError(f"{name}: 无法识别的文字编码；请另存为 UTF-8 后再试")
 
 
-def _docx_text(path: Path) -> str:
+def _docx_text(data: bytes) -> str:
     import docx
 
     lines = []
-    for para in docx.Document(str(path)).paragraphs:
+    for para in docx.Document(io.BytesIO(data)).paragraphs:
         text = para.text.strip()
         if not text:
             continue
@@ -83,10 +83,10 @@ def _docx_text(path: Path) -> str:
     return "\n\n".join(lines)
 
 
-def _pdf_text(path: Path) -> str:
+def _pdf_text(data: bytes) -> str:
     from pypdf import PdfReader
 
-    reader = PdfReader(str(path))
+    reader = PdfReader(io.BytesIO(data))
     pages = [(page.extract_text() or "").strip() for page in reader.pages]
     return "\n\n".join(p for p in pages if p)
 

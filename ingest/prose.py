@@ -22,10 +22,10 @@ class Passage:
 
 
 def title_of(body: str, default: str) -> str:
-    """The first `#` heading, or the first non-empty line, or ``default``."""
+    """The words of the first heading (any level), or the first non-empty line, or ``default``."""
     for line in body.splitlines():
         m = _HEADING.match(line)
-        if m and len(m.group(1)) == 1:
+        if m:
             return m.group(2)
         if line.strip():
             return line.strip()[:80]

@@ -75,3 +75,12 @@ def test_load_text_errors_name_the_file(tmp_path, name, data, message):
     with pytest.raises(LoadError, match=message) as err:
         load_text(path)
     assert name in str(err.value)
+
+
+def test_a_document_titled_by_a_lower_level_heading_gets_its_words_not_the_marks():
+    from ingest.prose import title_of
+
+    assert title_of("## 背景介绍\n\n正文。", "default") == "背景介绍"
+    assert title_of("# 标题\n\n## 小节", "default") == "标题"
+    assert title_of("\n\n普通的第一行\n", "default") == "普通的第一行"
+    assert title_of("\n\n", "default") == "default"
