@@ -29,6 +29,14 @@ class Difference:
     official: str
     quoted: str
 
+    def describe(self) -> str:
+        """The difference in a few words, as the CLI, the page and the ingest report show it."""
+        if self.op == "missing":
+            return f"漏了「{self.official}」"
+        if self.op == "added":
+            return f"多了「{self.quoted}」"
+        return f"「{self.official}」写成了「{self.quoted}」"
+
 
 @dataclass(frozen=True)
 class QuoteCheck:

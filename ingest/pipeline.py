@@ -70,12 +70,7 @@ class IngestReport:
         lines += [f"  警告：{w}" for w in self.warnings]
         for f in self.mismatches:
             what = "改写/概括" if f.check.status == "paraphrase" else "引文与法条原文不同"
-            detail = "；".join(
-                {"missing": f"漏了「{d.official}」", "added": f"多了「{d.quoted}」"}.get(
-                    d.op, f"「{d.official}」写成「{d.quoted}」"
-                )
-                for d in f.check.differences
-            )
+            detail = "；".join(d.describe() for d in f.check.differences)
             lines.append(f"  {f.source}：{f.citation} {what}" + (f"（{detail}）" if detail else ""))
         return "\n".join(lines)
 

@@ -105,14 +105,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("没有找到法条引用。")
     for c in report.citations:
         print(f"{c.citation}（原文写作“{c.raw}”）：{labels[c.status]}")
-        if c.check is not None and c.check.differences:
-            for d in c.check.differences:
-                if d.op == "missing":
-                    print(f"    漏了「{d.official}」")
-                elif d.op == "added":
-                    print(f"    多了「{d.quoted}」")
-                else:
-                    print(f"    「{d.official}」写成了「{d.quoted}」")
+        for d in c.check.differences if c.check is not None else ():
+            print(f"    {d.describe()}")
     print("统计：" + "，".join(f"{labels[k]} {v}" for k, v in report.counts().items()))
     return 0
 

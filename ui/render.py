@@ -202,15 +202,7 @@ def hit_rows(hits: list[dict]) -> list[dict]:
 
 def difference_lines(check) -> list[str]:
     """Plain-text lines for each difference between a quote and the law (QuoteCheck.differences)."""
-    out = []
-    for d in check.differences if check is not None else ():
-        if d.op == "missing":
-            out.append(f"漏了「{d.official}」")
-        elif d.op == "added":
-            out.append(f"多了「{d.quoted}」")
-        else:
-            out.append(f"「{d.official}」写成了「{d.quoted}」")
-    return out
+    return [d.describe() for d in check.differences] if check is not None else []
 
 
 def quote_html(quote: str, check) -> str:
