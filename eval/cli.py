@@ -200,11 +200,7 @@ def print_summary(rep: dict[str, Any], echo=print) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     from legalqa.config import load_settings
 
-    s = load_settings()
-    if args.index:
-        s = s.with_(index_dir=Path(args.index).resolve())
-    if args.model:
-        s = s.with_(model=args.model)
+    s = load_settings().with_cli(args.index, args.model)
     if args.gate and (args.format != "jsonl" or args.split != "all"):
         raise EvalDataError("--gate 按问题集的 tune/heldout 门槛检查：请用默认的 --format jsonl 和 --split all")
     if args.format == "stard" and not args.questions:

@@ -16,12 +16,7 @@ from legalqa.config import Settings, load_settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    s = load_settings()
-    if getattr(args, "index", None):
-        s = s.with_(index_dir=Path(args.index).resolve())
-    if getattr(args, "model", None):
-        s = s.with_(model=args.model)
-    return s
+    return load_settings().with_cli(getattr(args, "index", None), getattr(args, "model", None))
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -38,6 +38,11 @@ class Settings:
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
+    def with_cli(self, index: str | None = None, model: str | None = None) -> Settings:
+        """These settings with a command line's --index and --model applied (None leaves one as it is)."""
+        s = self.with_(index_dir=Path(index).resolve()) if index else self
+        return s.with_(model=model) if model else s
+
 
 def _path(value: str | Path) -> Path:
     p = Path(value).expanduser()
