@@ -110,6 +110,16 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=10, help="statute candidates per question")
     ap.add_argument("--out", default=str(DEFAULT_MODEL))
     args = ap.parse_args()
+    try:
+        grid = [float(c) for c in args.C.split(",")]
+    except ValueError:
+        ap.error(f"--C must be numbers separated by commas, e.g. 0.3,1,3. Currently, it is {args.C!r}")
+    if not grid or min(grid) <= 0:
+        ap.error(f"every --C must be greater than 0. Currently, --C is {args.C!r}")
+    if args.folds < 2:
+        ap.error(f"--folds must be at least 2. Currently, it is {args.folds}")
+    if args.depth < 1 or args.hits < args.depth:
+        ap.error(f"--depth must be at least 1 and --hits at least --depth. Currently, they are {args.depth} and {args.hits}")
 
     t0 = time.perf_counter()
     searcher = load_searcher()
@@ -117,12 +127,8 @@ def main() -> None:
     tune = [q for q in select_split(qs, "tune") if q.answerable]
     heldout = [q for q in select_split(qs, "heldout") if q.answerable]
     rows = question_rows(searcher, tune, args.hits, args.depth)
-    try:
-        grid = [float(c) for c in args.C.split(",")]
-    except ValueError:
-        ap.error(f"--C must be numbers separated by commas, e.g. 0.3,1,3. Currently, it is {args.C!r}")
-    if not grid or min(grid) <= 0:
-        ap.error(f"every --C must be greater than 0. Currently, --C is {args.C!r}")
+    if len(rows) < args.folds:
+        sys.exit(f"{len(rows)} answerable tune questions cannot fill {args.folds} folds: lower --folds")
     cvs = {c: cross_validate(rows, c, args.folds, args.hits, args.depth) for c in grid}
     c_best, best = max(((c, t) for c in grid for t in THRESHOLDS),
                        key=lambda ct: (round(criterion(*cvs[ct[0]][ct[1]]), 6), -ct[0], ct[1]))
