@@ -116,25 +116,43 @@ def source_key(path: Path, roots: list[Path]) -> str:
     return path.as_posix()
 
 
+@dataclass(frozen=True)
+class Collection:
+    """More files to ingest with the main paths, under their own collection name and key prefix."""
+
+    paths: tuple[str | Path, ...]
+    name: str
+    key_prefix: str = ""
+
+
 def ingest(
     paths: Iterable[str | Path],
     *,
     collection: str = "default",
     progress: bool = False,
     key_prefix: str = "",
+    also: Iterable[Collection] = (),
 ) -> IngestResult:
+    """Read every file below ``paths`` (and ``also``) into chunks, in one pass.
+
+    Articles in any collection are checked against the statutes of all of them, so an
+    uploaded article that misquotes a corpus statute is reported too.
+    """
     t0 = time.perf_counter()
-    roots = [Path(p) for p in paths]
-    files, problems = discover(roots)
-    report = IngestReport(errors=list(problems))
+    report = IngestReport()
+    work: list[tuple[Path, str, str]] = []  # (file, source key, collection)
+    for group in [Collection(tuple(paths), collection, key_prefix), *also]:
+        roots = [Path(p) for p in group.paths]
+        files, problems = discover(roots)
+        report.errors += problems
+        work += [(f, group.key_prefix + source_key(f, roots), group.name) for f in files]
     chunks: list[Chunk] = []
     sources: dict[str, str] = {}
     articles: list[Article] = []
     prose_docs: list[tuple[str, str, int]] = []
     statute_laws: dict[str, list[str]] = {}
 
-    for path in tqdm(files, desc="ingest", unit="file", disable=not progress):
-        key = key_prefix + source_key(path, roots)
+    for path, key, coll in tqdm(work, desc="ingest", unit="file", disable=not progress):
         try:
             loaded = load_text(path)
             meta, body = split_front_matter(loaded.text)
@@ -149,13 +167,13 @@ def ingest(
                     )
                 articles.extend(doc.articles)
                 statute_laws.setdefault(doc.law, []).extend(doc.aliases)
-                chunks.extend(_statute_chunks(doc, key, collection))
+                chunks.extend(_statute_chunks(doc, key, coll))
             else:
                 title = str(meta.get("title") or title_of(loaded.text[body:], path.stem))
                 passages = chunk_prose(loaded.text, body)
                 if not passages:
                     raise LoadError(f"{path.name}: 没有正文段落")
-                chunks.extend(_prose_chunks(passages, title, key, collection, meta))
+                chunks.extend(_prose_chunks(passages, title, key, coll, meta))
                 prose_docs.append((key, loaded.text, body))
         except (LoadError, StatuteError, ValueError) as exc:
             report.errors.append(str(exc) if path.name in str(exc) else f"{path.name}: {exc}")

@@ -10,7 +10,7 @@ from index.embedder import Embedder, get_embedder
 from index.hints import load_hints
 from index.search import Searcher
 from index.store import build_index, load_index, read_manifest
-from ingest.pipeline import IngestReport, ingest
+from ingest.pipeline import Collection, IngestReport, ingest
 from legalqa.config import Settings, load_settings
 
 _lock = threading.Lock()
@@ -39,17 +39,11 @@ def build(
     """
     s = s or settings()
     step = on_progress or (lambda fraction, message: None)
-    step(0.0, "读取语料")
-    result = ingest(paths or list(s.corpus), progress=progress)
+    step(0.0, "读取语料和上传的文档")
+    uploads = paths is None and s.user_docs.is_dir() and any(s.user_docs.iterdir())
+    also = [Collection((s.user_docs,), "user", "user-docs/")] if uploads else []
+    result = ingest(paths or list(s.corpus), progress=progress, also=also)
     chunks, sources, report = result.chunks, dict(result.sources), result.report
-    if paths is None and s.user_docs.is_dir() and any(s.user_docs.iterdir()):
-        step(0.2, "读取上传的文档")
-        user = ingest([s.user_docs], collection="user", key_prefix="user-docs/")
-        chunks += user.chunks
-        sources.update(user.sources)
-        report.errors += user.report.errors
-        report.files += user.report.files
-        report.chunks += user.report.chunks
     if not chunks:
         raise ValueError("没有可索引的内容，原有索引未改动。\n" + report.summary())
     step(0.3, f"计算向量并写入索引（{len(chunks)} 块）")

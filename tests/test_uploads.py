@@ -145,3 +145,12 @@ def test_rebuild_searches_uploads_beside_the_corpus_and_forgets_removed_ones(s):
     manifest, _ = uploads.rebuild(s)
     assert manifest["collections"] == ["default"]
     assert corpus_digest() == before
+
+
+def test_an_upload_that_misquotes_a_corpus_statute_is_reported(s):
+    text = "# 保证人须知\n\n《民法典》第六百八十一条规定：“保证合同是为保障债权的实现，保证人和债权人约定，当债务人不履行到期债务时，保证人履行债务或者承担责任的合同。”\n"
+    uploads.add([("note.md", text.encode())], s)
+    _, report = uploads.rebuild(s)
+    found = [m for m in report.mismatches if m.source == "user-docs/note.md"]
+    assert [m.citation for m in found] == ["《中华人民共和国民法典》第六百八十一条"]
+    assert [d.describe() for d in found[0].check.differences] == ["漏了「或者发生当事人约定的情形」"]
