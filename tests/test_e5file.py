@@ -211,3 +211,12 @@ def test_train_embedder_checks_its_arguments_first(argv, capsys):
         train_embedder.main(argv)
     err = capsys.readouterr().err
     assert exc.value.code == 2 and ("must" in err or "does not exist" in err)
+
+
+def test_unwritable_cache_is_named_and_leaves_nothing(base, base_path, tmp_path):
+    patch = tmp_path / "p.npz"
+    save_patch(patch, {"l0.aln.w": np.ones(384, dtype=np.float32)}, base)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(ModelFileError, match="LEGALQA_CACHE"):
+        patched_model(base_path, patch, blocker / "cache")
