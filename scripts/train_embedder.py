@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    encoding="utf-8")
     print(f"wrote {args.out} (epoch {best['epoch']}, validation MRR@10 {before['mrr@10']:.3f} -> "
           f"{best['mrr@10']:.3f}) in {report['wall_seconds']} s")
+    if best["mrr@10"] <= before["mrr@10"]:
+        print("warning: no epoch ranks the validation questions better than the untrained model did")
     return 0
 
 
