@@ -56,6 +56,16 @@ class AnswerConfig:
             raise ValueError(f"k must be greater than 0. Currently, k is {self.k}")
 
 
+def evidence_score(top_dense: float, rules: float, cfg: AnswerConfig) -> float:
+    """The evidence a question has: its best cosine similarity plus rule_bonus per fired rule (at most 2)."""
+    return round(top_dense + cfg.rule_bonus * min(rules, 2), 4)
+
+
+def abstains(evidence: dict, cfg: AnswerConfig) -> bool:
+    """The abstention rule: no article named and evidence below min_evidence (scripts/calibrate.py uses it too)."""
+    return not evidence["named"] and evidence_score(evidence["top_dense"], evidence["rules"], cfg) < cfg.min_evidence
+
+
 def coverage(query: str, hits: list[Hit], top: int = 5) -> float:
     """Share of the question's content terms (by length) that occur in the best passages."""
     tokens = set(tokenize(query))
@@ -195,8 +205,8 @@ class Composer:
             "rules": float(len(result.expansion.rules)),
             "named": float(len(exact)),
         }
-        evidence["score"] = round(top_dense + cfg.rule_bonus * min(len(result.expansion.rules), 2), 4)
-        if not exact and evidence["score"] < cfg.min_evidence:
+        evidence["score"] = evidence_score(evidence["top_dense"], evidence["rules"], cfg)
+        if abstains(evidence, cfg):
             answer = self._abstain(question, result, evidence)
         else:
             terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms

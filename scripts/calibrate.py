@@ -8,9 +8,8 @@ then prints the held-out figures for the chosen pair. Rerun after changing the m
 indexed text: the evidence score is a cosine similarity, so it moves with the model (for
 legalqa-e5-law it sits near 0.65, for legalqa-e5-small near 0.89).
 
-Each question is asked once; whether it would abstain at a setting follows from its evidence
-(the composer abstains when no article is named and top_dense + rule_bonus x min(rules, 2) is
-below min_evidence), so the grid costs no further searches. The chosen pair is then checked with
+Each question is asked once; whether it would abstain at a setting follows from its evidence by
+the composer's own rule (``qa.compose.abstains``), so the grid costs no further searches. The chosen pair is then checked with
 a real evaluation of the held-out split.
 """
 
@@ -21,35 +20,24 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from eval.data import load_questions, select_split  # noqa: E402
 from eval.run import evaluate, load_searcher  # noqa: E402
 from legalqa.config import load_settings  # noqa: E402
-from qa.compose import Composer  # noqa: E402
+from qa.compose import Composer, abstains  # noqa: E402
 
 BONUSES = (0.0, 0.005, 0.01, 0.02)
 THRESHOLDS = tuple(round(t / 1000, 3) for t in range(400, 981))
 
 
-def evidence(composer: Composer, questions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(top_dense, min(rules, 2), named, answerable) per question, from one answer each."""
-    rows = []
-    for q in questions:
-        e = composer.ask(q.question).evidence
-        rows.append((e["top_dense"], min(e["rules"], 2.0), e["named"], q.answerable))
-    a = np.array(rows, dtype=float)
-    return a[:, 0], a[:, 1], a[:, 2] > 0, a[:, 3] > 0
-
-
-def rates(ev, bonus: float, threshold: float) -> tuple[float, float]:
-    """(out-of-scope abstention, answerable abstention) at one setting."""
-    dense, rules, named, answerable = ev
-    abstains = ~named & (dense + bonus * rules < threshold)
-    return float(abstains[~answerable].mean()), float(abstains[answerable].mean())
+def rates(evidence: list[dict], answerable: list[bool], cfg) -> tuple[float, float]:
+    """(out-of-scope abstention, answerable abstention) at one setting, by the composer's own rule."""
+    gone = [abstains(e, cfg) for e in evidence]
+    oos = [g for g, a in zip(gone, answerable, strict=True) if not a]
+    ans = [g for g, a in zip(gone, answerable, strict=True) if a]
+    return sum(oos) / max(len(oos), 1), sum(ans) / max(len(ans), 1)
 
 
 def main() -> None:
@@ -60,11 +48,13 @@ def main() -> None:
     questions = load_questions(ROOT / "eval" / "questions.jsonl", aliases=searcher.aliases)
     tune, held = select_split(questions, "tune"), select_split(questions, "heldout")
     base = load_settings().answer
-    ev = evidence(Composer(searcher, replace(base, min_evidence=-1.0, rule_bonus=0.0)), tune)
+    asker = Composer(searcher, replace(base, min_evidence=-1.0))  # nothing abstains: every answer has its evidence
+    evidence = [asker.ask(q.question).evidence for q in tune]
+    answerable = [q.answerable for q in tune]
     best = None
     for bonus in BONUSES:
         for t in THRESHOLDS:
-            oos, false_ab = rates(ev, bonus, t)
+            oos, false_ab = rates(evidence, answerable, replace(base, min_evidence=t, rule_bonus=bonus))
             if false_ab <= args.max_answerable_abstention and (best is None or oos > best[0]):
                 best = (oos, false_ab, bonus, t)
     if best is None:
