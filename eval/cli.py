@@ -97,7 +97,7 @@ def run_report(
     t0 = time.perf_counter()
     searcher = load_searcher(s)
     composer = Composer(searcher, s.answer)
-    known = known_articles(searcher)
+    known = known_articles(searcher.chunks)
     questions = load_questions(questions_path, fmt, searcher.aliases)
     notes = []
     if fmt == "stard":

