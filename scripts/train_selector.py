@@ -8,7 +8,10 @@ question's ``expected`` citations. A logistic regression (scikit-learn) learns t
 Its regularization C and the citation threshold are chosen together by question-grouped
 cross-validation on the tune split: the pair whose worse ratio to target (recall/0.90,
 precision/0.85, as in docs/retrieval.md) is highest (ties: the smaller C, the higher threshold). The held-out split is scored once at the end and printed; it
-never chooses anything. Re-run after changing the model, the hints or the indexed text.
+never chooses anything. Last, it prints the ranking's ceilings (``ceilings``): recall and
+precision when every answer cites its k most probable candidates, for k = 1, 2 and the oracle
+k = the question's number of expected articles. Re-run after changing the model, the hints or
+the indexed text.
 """
 
 from __future__ import annotations
@@ -84,10 +87,15 @@ def criterion(recall: float, precision: float) -> float:
     return min(recall / TARGET_RECALL, precision / TARGET_PRECISION)
 
 
+def _folds(n: int, folds: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Question order and its split into folds (fixed seed, so every caller sees the same folds)."""
+    order = np.random.RandomState(0).permutation(n)
+    return order, np.array_split(order, folds)
+
+
 def cross_validate(rows: list[dict], c: float, folds: int, hits: int, depth: int) -> dict[float, tuple[float, float]]:
     """Threshold -> (recall, precision) pooled over question-grouped folds (fixed seed)."""
-    order = np.random.RandomState(0).permutation(len(rows))
-    parts = np.array_split(order, folds)
+    order, parts = _folds(len(rows), folds)
     pooled: dict[float, list[tuple[float, float, int]]] = {t: [] for t in THRESHOLDS}
     for part in parts:
         held = set(part.tolist())
@@ -99,6 +107,39 @@ def cross_validate(rows: list[dict], c: float, folds: int, hits: int, depth: int
             pooled[t].append((r, p, len(test)))
     return {t: (sum(r * n for r, _, n in v) / len(rows), sum(p * n for _, p, n in v) / len(rows))
             for t, v in pooled.items()}
+
+
+def cv_probabilities(rows: list[dict], c: float, folds: int, hits: int, depth: int) -> list[np.ndarray]:
+    """Each question's candidate probabilities from the model of the folds that left it out."""
+    order, parts = _folds(len(rows), folds)
+    probs: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    for part in parts:
+        held = set(part.tolist())
+        model = fit([rows[i] for i in order if i not in held], c, THRESHOLDS[0], hits, depth)
+        for i in part:
+            probs[i] = model.probabilities(rows[i]["x"]) if len(rows[i]["x"]) else np.zeros(0)
+    return probs
+
+
+def ceilings(rows: list[dict], probs: list[np.ndarray]) -> dict[str, tuple[float, float]]:
+    """Recall and precision if every answer cited its k most probable candidates.
+
+    ``k=1`` and ``k=2`` are rules an answer could follow; ``k=gold`` (as many as the question's
+    expected articles) is an oracle no answer has. It bounds what any choice of how many to cite
+    can reach with this ranking: a recall gap that remains under it is a ranking problem.
+    """
+    out = {}
+    for name in ("k=1", "k=gold", "k=2"):
+        recalls, precisions = [], []
+        for r, p in zip(rows, probs, strict=True):
+            k = len(r["expected"]) if name == "k=gold" else int(name[2:])
+            got = {r["keys"][i] for i in np.argsort(-p, kind="stable")[:k]}
+            s = metrics.answer_citation_scores(got, r["expected"], r["accept"])
+            recalls.append(s["recall"])
+            if s["precision"] is not None:
+                precisions.append(s["precision"])
+        out[name] = (float(np.mean(recalls)), float(np.mean(precisions)) if precisions else 0.0)
+    return out
 
 
 def main() -> None:
@@ -151,11 +192,17 @@ def main() -> None:
     }
     selector = fit(rows, c_best, best, args.hits, args.depth, trained)
     selector.save(args.out)
-    held = score(selector, question_rows(searcher, heldout, args.hits, args.depth))
+    held_rows = question_rows(searcher, heldout, args.hits, args.depth)
+    held = score(selector, held_rows)
     print(f"\nwrote {args.out}: threshold {best}, trained on {len(rows)} tune questions "
           f"({trained['candidates']} candidates, {trained['positives']} positive)")
     print("weights (standardized): " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(FEATURES, selector.coef, strict=True)))
     print(f"held-out selection alone (reported, not used): recall {held[0]:.3f}, precision {held[1]:.3f}")
+    print("\nranking ceilings, recall / precision when citing the k most probable (k=gold is an oracle):")
+    for name, table in (("tune (cv)", ceilings(rows, cv_probabilities(rows, c_best, args.folds, args.hits, args.depth))),
+                        ("held-out", ceilings(held_rows, [selector.probabilities(r["x"]) if len(r["x"]) else np.zeros(0)
+                                                          for r in held_rows]))):
+        print(f"{name:>10}  " + "  ".join(f"{k} {rp[0]:.3f} / {rp[1]:.3f}" for k, rp in table.items()))
     print(f"{time.perf_counter() - t0:.1f} s")
 
 

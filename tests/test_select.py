@@ -130,17 +130,41 @@ def test_bad_settings_are_refused(field, value, message):
         replace(selector(), **{field: value})
 
 
-@pytest.mark.model
-def test_the_shipped_model_is_what_the_script_trains_from_the_tune_split(real_searcher):
-    """A stale model (after the hints, the model or the corpus changed) fails here: re-run the script."""
+def train_script():
     import importlib.util
 
-    from eval.data import load_questions, select_split
     from tests.conftest import REPO
 
     spec = importlib.util.spec_from_file_location("train_selector", REPO / "scripts" / "train_selector.py")
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
+    return train
+
+
+def test_ceilings_cite_the_k_most_probable_and_the_oracle_k_is_the_gold_count():
+    a, b, c = (("法", n, 0, None) for n in (1, 2, 3))
+    rows = [
+        {"keys": [a, b, c], "expected": {a, c}, "accept": set()},  # needs two; c is third by probability
+        {"keys": [b, a], "expected": {b}, "accept": {a}},  # one is enough; a second is accepted
+        {"keys": [], "expected": {a}, "accept": set()},  # retrieval found nothing
+    ]
+    probs = [np.array([0.9, 0.5, 0.4]), np.array([0.2, 0.7]), np.zeros(0)]
+    got = train_script().ceilings(rows, probs)
+    # k=1: a (recall 1/2, precision 1); a (recall 0, precision 1); nothing (recall 0).
+    assert got["k=1"] == pytest.approx(((0.5 + 0 + 0) / 3, 1.0))
+    # k=gold: a, b (1/2, 1/2); a (0, 1); nothing.
+    assert got["k=gold"] == pytest.approx(((0.5 + 0 + 0) / 3, 0.75))
+    # k=2: a, b (1/2, 1/2); a, b (1, 1); nothing.
+    assert got["k=2"] == pytest.approx(((0.5 + 1 + 0) / 3, 0.75))
+
+
+@pytest.mark.model
+def test_the_shipped_model_is_what_the_script_trains_from_the_tune_split(real_searcher):
+    """A stale model (after the hints, the model or the corpus changed) fails here: re-run the script."""
+    from eval.data import load_questions, select_split
+    from tests.conftest import REPO
+
+    train = train_script()
     shipped = CitationSelector.load()
     qs = load_questions(REPO / "eval" / "questions.jsonl", aliases=real_searcher.aliases)
     tune = [q for q in select_split(qs, "tune") if q.answerable]
