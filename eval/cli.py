@@ -177,6 +177,10 @@ def print_summary(rep: dict[str, Any], echo=print) -> None:
         echo(f"{m:<26}" + "".join(f"{report.fmt(per_split[s].get(m)):>12}" for s in splits))
     echo(f"{'questions':<26}" + "".join(f"{per_split[s]['n_questions']:>12}" for s in splits))
     echo("")
+    echo("95% 区间（按题自助重抽样 2,000 次）：")
+    for m in report.INTERVALS:
+        echo(f"{m:<26}" + "".join(f"{report.fmt_interval(per_split[s].get(m)):>12}" for s in splits))
+    echo("")
     echo("引用与标准答案逐条精确比对，不由模型评判。")
     echo(f"评测用时 {rep['meta']['runtime_s']} 秒（另加载 {rep['meta']['load_s']} 秒）。")
     if rep.get("retrieval_ablation"):

@@ -148,9 +148,23 @@ def citation_metrics(answers: Mapping[str, Mapping[str, Any]], level: str = "art
     Returns ``{prefix}recall``, ``{prefix}precision``, ``{prefix}f1`` and the counts they
     are averaged over, with prefix ``citation_`` or ``para_citation_``.
     """
+    prefix = "citation_" if level == "article" else "para_citation_"
+    recalls, precisions, f1s = per_answer_citation_scores(answers, level)
+    return {
+        f"{prefix}recall": _mean(recalls),
+        f"{prefix}precision": _mean(precisions),
+        f"{prefix}f1": _mean(f1s),
+        f"n_{prefix}recall": len(recalls),
+        f"n_{prefix}precision": len(precisions),
+    }
+
+
+def per_answer_citation_scores(
+    answers: Mapping[str, Mapping[str, Any]], level: str = "article"
+) -> tuple[list[float], list[float], list[float]]:
+    """The per-answer recalls, precisions and F1s that ``citation_metrics`` averages (same arguments)."""
     if level not in ("article", "paragraph"):
         raise ValueError(f"level must be 'article' or 'paragraph'. Currently, level is {level!r}")
-    prefix = "citation_" if level == "article" else "para_citation_"
     recalls, precisions, f1s = [], [], []
     for row in answers.values():
         got, expected, accept = list(row["got"]), list(row["expected"]), list(row.get("accept", ()))
@@ -164,13 +178,30 @@ def citation_metrics(answers: Mapping[str, Mapping[str, Any]], level: str = "art
             f1s.append(s["f1"])
         if s["precision"] is not None:
             precisions.append(s["precision"])
-    return {
-        f"{prefix}recall": _mean(recalls),
-        f"{prefix}precision": _mean(precisions),
-        f"{prefix}f1": _mean(f1s),
-        f"n_{prefix}recall": len(recalls),
-        f"n_{prefix}precision": len(precisions),
-    }
+    return recalls, precisions, f1s
+
+
+def bootstrap_interval(
+    values: Sequence[float], level: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of the mean of ``values``, resampling them with replacement.
+
+    Each value is one question's score, so the interval says how far the mean could move with
+    another draw of questions like these: at 72 questions one answer moves recall by about 0.014.
+    None when there are no values. The seed is fixed so that a report is reproducible.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1. Currently, level is {level!r}")
+    if resamples < 1:
+        raise ValueError(f"resamples must be at least 1. Currently, resamples is {resamples!r}")
+    if not values:
+        return None
+    data = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(data), size=(resamples, len(data)))
+    means = data[draws].mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 def hallucinated_citations(
@@ -288,6 +319,9 @@ def summarize(
     }
     out: dict[str, Any] = {"n_questions": len(rows), "n_answerable": sum(1 for r in rows if r["answerable"])}
     out |= citation_metrics(parsed, "article")
+    recalls, precisions, _ = per_answer_citation_scores(parsed, "article")
+    out["citation_recall_ci95"] = bootstrap_interval(recalls)
+    out["citation_precision_ci95"] = bootstrap_interval(precisions)
     out |= citation_metrics(parsed, "paragraph")
     out |= retrieval_metrics(
         {i: r["ranked"] for i, r in by_id.items()},

@@ -27,6 +27,8 @@ CONVENTIONS = [
     "Hallucinated citations: statute citations naming an article or 款 the index does not have.",
     "Abstention precision / recall: abstaining treated as predicting 'out of scope'.",
     "Latency: wall time of Composer.ask per question, including query embedding on the first pass.",
+    "ci95: a 95% percentile bootstrap interval of the mean, resampling the split's questions 2,000 times "
+    "(fixed seed); how far the figure could move with another draw of questions like these.",
 ]
 SUMMARY_METRICS = (
     "citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "para_citation_precision",
@@ -45,6 +47,14 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+INTERVALS = ("citation_recall_ci95", "citation_precision_ci95")
+
+
+def fmt_interval(value: Any) -> str:
+    """A bootstrap interval as "0.743–0.903" ("n/a" when undefined)."""
+    return "n/a" if not value else f"{value[0]:.3f}–{value[1]:.3f}"
+
+
 def worst(rows: list[dict], n: int = 10) -> list[tuple[float, dict, str]]:
     scored = [(*why_failed(r), r) for r in rows]
     bad = [(b, r, why) for b, why, r in scored if b > 0]
@@ -56,6 +66,8 @@ def metrics_table(per_split: dict[str, dict]) -> str:
     lines = ["| metric | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
     for m in SUMMARY_METRICS:
         lines.append(f"| {m} | " + " | ".join(fmt(per_split[s].get(m)) for s in splits) + " |")
+    for m in INTERVALS:
+        lines.append(f"| {m} | " + " | ".join(fmt_interval(per_split[s].get(m)) for s in splits) + " |")
     lines.append("| questions | " + " | ".join(str(per_split[s]["n_questions"]) for s in splits) + " |")
     return "\n".join(lines)
 

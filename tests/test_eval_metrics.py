@@ -162,6 +162,24 @@ def test_abstention_metrics():
     assert none["false_abstention_rate"] == 0.0
 
 
+def test_bootstrap_interval_brackets_the_mean_and_narrows_with_more_questions():
+    few = [1.0, 0.0] * 10
+    many = few * 10
+    lo, hi = m.bootstrap_interval(few)
+    assert lo < 0.5 < hi
+    lo2, hi2 = m.bootstrap_interval(many)
+    assert lo < lo2 < 0.5 < hi2 < hi
+    # The spread matches the normal approximation of a proportion: 1.96 * sqrt(0.25 / n).
+    assert hi2 - lo2 == pytest.approx(2 * 1.96 * (0.25 / 200) ** 0.5, rel=0.15)
+    assert m.bootstrap_interval(few) == m.bootstrap_interval(few)  # fixed seed: reproducible
+    assert m.bootstrap_interval([0.7, 0.7, 0.7]) == pytest.approx((0.7, 0.7))
+    assert m.bootstrap_interval([]) is None
+    with pytest.raises(ValueError, match="level must be between 0 and 1"):
+        m.bootstrap_interval(few, level=95)
+    with pytest.raises(ValueError, match="resamples must be at least 1"):
+        m.bootstrap_interval(few, resamples=0)
+
+
 def test_latency_percentiles():
     out = m.latency_metrics([10.0, 20.0, 30.0, 40.0])
     # numpy linear interpolation: p95 sits at position 0.95 * 3 = 2.85, i.e. 30 + 0.85 * 10.
@@ -199,3 +217,5 @@ def test_summarize_combines_everything():
     assert out["abstention_recall"] == 1.0 and out["abstention_precision"] == 1.0
     assert out["latency_p50_ms"] == 20.0
     assert out["self_check_failures"] == 1
+    # One answerable answer: every resample is that answer, so the interval is a point.
+    assert out["citation_recall_ci95"] == (1.0, 1.0) and out["citation_precision_ci95"] == (0.5, 0.5)
