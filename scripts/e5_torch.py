@@ -7,7 +7,7 @@ vectors (biases, LayerNorm weights) are ``nn.Parameter``s. ``Tokenizer`` is a po
 engine's Unigram tokenizer (its normalization map, metaspace and Viterbi), so the mirror sees
 the same token ids. The mirror differs from the engine only in that the engine quantizes
 activations to 8 bits: cosine similarity between the two is above 0.9999
-(tests/test_e5_torch.py).
+(tests/test_e5file.py).
 
 Used by scripts/train_embedder.py; nothing at answer time imports torch code from here.
 """
@@ -25,11 +25,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from index.e5 import PASSAGE_PREFIX, QUERY_PREFIX  # noqa: E402
 from index.e5file import ModelFile, float_tensor, read_model_file  # noqa: E402
 
 QK = 32  # weights per 4-bit block
 META = "\u2581"  # SentencePiece's metaspace
-QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 # The float32 tensors of each layer; together with emb.ln.* they are what training changes.
 LAYER_VECTORS = ("q.b", "k.b", "v.b", "ao.b", "aln.w", "aln.b", "fi.b", "fo.b", "oln.w", "oln.b")
 

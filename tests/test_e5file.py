@@ -223,3 +223,23 @@ def test_unwritable_cache_is_named_and_leaves_nothing(base, base_path, tmp_path)
     blocker.write_text("a file where the cache folder should be")
     with pytest.raises(ModelFileError, match="LEGALQA_CACHE"):
         patched_model(base_path, patch, blocker / "cache")
+
+
+def test_an_interrupted_model_folder_write_keeps_the_previous_folder(base, tmp_path, monkeypatch):
+    import train_embedder
+
+    out = tmp_path / "law"
+    tensors = {"l0.aln.w": np.ones(384, dtype=np.float32)}
+    train_embedder.write_model_folder(out, tensors, base)
+    good = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert (out / train_embedder.PATCH).is_file() and (out / "modules.json").is_file()
+
+    def crash(path, *_args, **_kwargs):
+        Path(path).write_bytes(b"half a patch")  # as a write cut short would leave it
+        raise OSError("disk full")
+
+    monkeypatch.setattr(train_embedder, "save_patch", crash)
+    with pytest.raises(OSError, match="disk full"):
+        train_embedder.write_model_folder(out, tensors, base)
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == good
+    assert [p.name for p in tmp_path.iterdir()] == ["law"]  # no half-built folder left beside it
