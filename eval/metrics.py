@@ -137,7 +137,9 @@ def answer_citation_scores(
     return {"recall": recall, "precision": precision, "f1": f1}
 
 
-def citation_metrics(answers: Mapping[str, Mapping[str, Any]], level: str = "article") -> dict[str, Any]:
+def citation_metrics(
+    answers: Mapping[str, Mapping[str, Any]], level: str = "article", intervals: bool = False
+) -> dict[str, Any]:
     """Per-answer citation recall / precision / F1, averaged (ALCE), at article or 款 level.
 
     Args:
@@ -146,25 +148,12 @@ def citation_metrics(answers: Mapping[str, Mapping[str, Any]], level: str = "art
             averages over questions whose expected citations name a 款.
 
     Returns ``{prefix}recall``, ``{prefix}precision``, ``{prefix}f1`` and the counts they
-    are averaged over, with prefix ``citation_`` or ``para_citation_``.
+    are averaged over, with prefix ``citation_`` or ``para_citation_``; with ``intervals``, also
+    ``{prefix}recall_ci95`` and ``{prefix}precision_ci95`` (``bootstrap_interval``).
     """
-    prefix = "citation_" if level == "article" else "para_citation_"
-    recalls, precisions, f1s = per_answer_citation_scores(answers, level)
-    return {
-        f"{prefix}recall": _mean(recalls),
-        f"{prefix}precision": _mean(precisions),
-        f"{prefix}f1": _mean(f1s),
-        f"n_{prefix}recall": len(recalls),
-        f"n_{prefix}precision": len(precisions),
-    }
-
-
-def per_answer_citation_scores(
-    answers: Mapping[str, Mapping[str, Any]], level: str = "article"
-) -> tuple[list[float], list[float], list[float]]:
-    """The per-answer recalls, precisions and F1s that ``citation_metrics`` averages (same arguments)."""
     if level not in ("article", "paragraph"):
         raise ValueError(f"level must be 'article' or 'paragraph'. Currently, level is {level!r}")
+    prefix = "citation_" if level == "article" else "para_citation_"
     recalls, precisions, f1s = [], [], []
     for row in answers.values():
         got, expected, accept = list(row["got"]), list(row["expected"]), list(row.get("accept", ()))
@@ -178,7 +167,17 @@ def per_answer_citation_scores(
             f1s.append(s["f1"])
         if s["precision"] is not None:
             precisions.append(s["precision"])
-    return recalls, precisions, f1s
+    out = {
+        f"{prefix}recall": _mean(recalls),
+        f"{prefix}precision": _mean(precisions),
+        f"{prefix}f1": _mean(f1s),
+        f"n_{prefix}recall": len(recalls),
+        f"n_{prefix}precision": len(precisions),
+    }
+    if intervals:
+        out[f"{prefix}recall_ci95"] = bootstrap_interval(recalls)
+        out[f"{prefix}precision_ci95"] = bootstrap_interval(precisions)
+    return out
 
 
 def bootstrap_interval(
@@ -318,10 +317,7 @@ def summarize(
         i: {**r, "got": [k for k in r["got"] if k is not None]} for i, r in by_id.items()
     }
     out: dict[str, Any] = {"n_questions": len(rows), "n_answerable": sum(1 for r in rows if r["answerable"])}
-    out |= citation_metrics(parsed, "article")
-    recalls, precisions, _ = per_answer_citation_scores(parsed, "article")
-    out["citation_recall_ci95"] = bootstrap_interval(recalls)
-    out["citation_precision_ci95"] = bootstrap_interval(precisions)
+    out |= citation_metrics(parsed, "article", intervals=True)
     out |= citation_metrics(parsed, "paragraph")
     out |= retrieval_metrics(
         {i: r["ranked"] for i, r in by_id.items()},

@@ -70,12 +70,16 @@ def fit(rows: list[dict], c: float, threshold: float, hits: int, depth: int, tra
     )
 
 
-def score(selector: CitationSelector, rows: list[dict]) -> tuple[float, float]:
-    """Mean article-level citation recall and precision of the selector's choice (eval's definitions)."""
+def score(selector: CitationSelector, rows: list[dict], probs: list[np.ndarray] | None = None) -> tuple[float, float]:
+    """Mean article-level citation recall and precision of the selector's choice (eval's definitions).
+
+    ``probs`` are the candidates' probabilities per question; by default the selector's own.
+    """
+    if probs is None:
+        probs = [selector.probabilities(r["x"]) for r in rows]
     recalls, precisions = [], []
-    for r in rows:
-        chosen = {(h.chunk.law, h.chunk.article, h.chunk.suffix, None)
-                  for h, _ in selector.choose(r["cands"], selector.probabilities(r["x"]))}
+    for r, p in zip(rows, probs, strict=True):
+        chosen = {(h.chunk.law, h.chunk.article, h.chunk.suffix, None) for h, _ in selector.choose(r["cands"], p)}
         s = metrics.answer_citation_scores(chosen, r["expected"], r["accept"])
         recalls.append(s["recall"])
         if s["precision"] is not None:
@@ -87,38 +91,21 @@ def criterion(recall: float, precision: float) -> float:
     return min(recall / TARGET_RECALL, precision / TARGET_PRECISION)
 
 
-def _folds(n: int, folds: int) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Question order and its split into folds (fixed seed, so every caller sees the same folds)."""
-    order = np.random.RandomState(0).permutation(n)
-    return order, np.array_split(order, folds)
-
-
-def cross_validate(rows: list[dict], c: float, folds: int, hits: int, depth: int) -> dict[float, tuple[float, float]]:
-    """Threshold -> (recall, precision) pooled over question-grouped folds (fixed seed)."""
-    order, parts = _folds(len(rows), folds)
-    pooled: dict[float, list[tuple[float, float, int]]] = {t: [] for t in THRESHOLDS}
-    for part in parts:
-        held = set(part.tolist())
-        train = [rows[i] for i in order if i not in held]
-        test = [rows[i] for i in part]
-        model = fit(train, c, THRESHOLDS[0], hits, depth)
-        for t in THRESHOLDS:
-            r, p = score(replace(model, threshold=t), test)
-            pooled[t].append((r, p, len(test)))
-    return {t: (sum(r * n for r, _, n in v) / len(rows), sum(p * n for _, p, n in v) / len(rows))
-            for t, v in pooled.items()}
-
-
 def cv_probabilities(rows: list[dict], c: float, folds: int, hits: int, depth: int) -> list[np.ndarray]:
-    """Each question's candidate probabilities from the model of the folds that left it out."""
-    order, parts = _folds(len(rows), folds)
+    """Each question's candidate probabilities from the model of the folds that left it out (fixed seed)."""
+    order = np.random.RandomState(0).permutation(len(rows))
     probs: list[np.ndarray] = [np.zeros(0)] * len(rows)
-    for part in parts:
+    for part in np.array_split(order, folds):
         held = set(part.tolist())
         model = fit([rows[i] for i in order if i not in held], c, THRESHOLDS[0], hits, depth)
         for i in part:
-            probs[i] = model.probabilities(rows[i]["x"]) if len(rows[i]["x"]) else np.zeros(0)
+            probs[i] = model.probabilities(rows[i]["x"])
     return probs
+
+
+def by_threshold(rows: list[dict], probs: list[np.ndarray], rule: CitationSelector) -> dict[float, tuple[float, float]]:
+    """Threshold -> (recall, precision) of ``rule``'s choice over the given probabilities."""
+    return {t: score(replace(rule, threshold=t), rows, probs) for t in THRESHOLDS}
 
 
 def ceilings(rows: list[dict], probs: list[np.ndarray]) -> dict[str, tuple[float, float]]:
@@ -170,7 +157,9 @@ def main() -> None:
     rows = question_rows(searcher, tune, args.hits, args.depth)
     if len(rows) < args.folds:
         sys.exit(f"{len(rows)} answerable tune questions cannot fill {args.folds} folds: lower --folds")
-    cvs = {c: cross_validate(rows, c, args.folds, args.hits, args.depth) for c in grid}
+    cv_probs = {c: cv_probabilities(rows, c, args.folds, args.hits, args.depth) for c in grid}
+    # The choice rule (first candidate, then others above the threshold) does not depend on C's weights.
+    cvs = {c: by_threshold(rows, cv_probs[c], fit(rows, c, THRESHOLDS[0], args.hits, args.depth)) for c in grid}
     c_best, best = max(((c, t) for c in grid for t in THRESHOLDS),
                        key=lambda ct: (round(criterion(*cvs[ct[0]][ct[1]]), 6), -ct[0], ct[1]))
     cv = cvs[c_best]
@@ -199,9 +188,8 @@ def main() -> None:
     print("weights (standardized): " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(FEATURES, selector.coef, strict=True)))
     print(f"held-out selection alone (reported, not used): recall {held[0]:.3f}, precision {held[1]:.3f}")
     print("\nranking ceilings, recall / precision when citing the k most probable (k=gold is an oracle):")
-    for name, table in (("tune (cv)", ceilings(rows, cv_probabilities(rows, c_best, args.folds, args.hits, args.depth))),
-                        ("held-out", ceilings(held_rows, [selector.probabilities(r["x"]) if len(r["x"]) else np.zeros(0)
-                                                          for r in held_rows]))):
+    for name, table in (("tune (cv)", ceilings(rows, cv_probs[c_best])),
+                        ("held-out", ceilings(held_rows, [selector.probabilities(r["x"]) for r in held_rows]))):
         print(f"{name:>10}  " + "  ".join(f"{k} {rp[0]:.3f} / {rp[1]:.3f}" for k, rp in table.items()))
     print(f"{time.perf_counter() - t0:.1f} s")
 
