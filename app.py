@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import ask, browse, documents, evaluation, verify
-from ui.resources import guarded
+from legalqa.ui import ask, browse, documents, evaluation, verify
+from legalqa.ui.resources import guarded
 
 st.set_page_config(page_title="legalqa · 法律问答", page_icon="⚖️", layout="wide")
 st.navigation(

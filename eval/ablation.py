@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from eval.data import Question
-from eval.metrics import article_level, retrieval_metrics
-from eval.run import RETRIEVAL_K, with_search_config
-from index.expansion import expand
-from index.search import Searcher, normalize_query
+from legalqa.eval.data import Question
+from legalqa.eval.metrics import article_level, retrieval_metrics
+from legalqa.eval.run import RETRIEVAL_K, with_search_config
+from legalqa.index.expansion import expand
+from legalqa.index.search import Searcher, normalize_query
 
 VARIANTS = (
     ("hybrid", {}),

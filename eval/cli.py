@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eval import gate, report
-from eval.data import (
+from legalqa.eval import gate, report
+from legalqa.eval.data import (
     FORMATS,
     SPLIT_CHOICES,
     EvalDataError,
@@ -25,7 +25,7 @@ from eval.data import (
     restrict_to_index,
     select_split,
 )
-from eval.run import evaluate, known_articles, load_searcher, public_rows
+from legalqa.eval.run import evaluate, known_articles, load_searcher, public_rows
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = PROJECT / "eval" / "questions.jsonl"
@@ -88,7 +88,7 @@ def run_report(
 ) -> dict[str, Any]:
     """Load the index and questions, evaluate, and return the full report dict (not yet written)."""
     from legalqa import engine
-    from qa.compose import Composer
+    from legalqa.qa.compose import Composer
 
     s = settings or engine.settings()
     gated = fmt == "jsonl" and split == "all"
@@ -148,7 +148,7 @@ def run_report(
         "rows": public_rows(result["rows"]),
     }
     if retrieval:
-        from eval.ablation import retrieval_ablation
+        from legalqa.eval.ablation import retrieval_ablation
 
         t1 = time.perf_counter()
         out["retrieval_ablation"] = retrieval_ablation(questions, searcher, progress=progress)
@@ -184,7 +184,7 @@ def print_summary(rep: dict[str, Any], echo=print) -> None:
     echo("引用与标准答案逐条精确比对，不由模型评判。")
     echo(f"评测用时 {rep['meta']['runtime_s']} 秒（另加载 {rep['meta']['load_s']} 秒）。")
     if rep.get("retrieval_ablation"):
-        from eval.ablation import render_ablation
+        from legalqa.eval.ablation import render_ablation
 
         echo("")
         echo("检索消融（仅可回答的问题）：")

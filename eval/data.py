@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.search import MAX_QUERY_CHARS
-from ingest.aliases import AliasTable, clean_name
-from ingest.citations import canonical, parse_article_label, parse_citation
+from legalqa.index.search import MAX_QUERY_CHARS
+from legalqa.ingest.aliases import AliasTable, clean_name
+from legalqa.ingest.citations import canonical, parse_article_label, parse_citation
 
 FORMATS = ("jsonl", "stard")
 SPLITS = ("tune", "heldout")

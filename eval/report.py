@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.run import why_failed
+from legalqa.eval.run import why_failed
 
 MATCHING_NOTE = (
     "Citations are matched exactly against the gold labels in the question file "
@@ -119,7 +119,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += ["", "## Per topic", "", group_table(report["by_topic"]), "", "## Per style", "",
             group_table(report["by_style"]), ""]
     if report.get("retrieval_ablation"):
-        from eval.ablation import render_ablation
+        from legalqa.eval.ablation import render_ablation
 
         out += ["## Retrieval ablation", "", render_ablation(report["retrieval_ablation"]), ""]
     if report.get("compare"):

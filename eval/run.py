@@ -3,9 +3,9 @@
 For calibration, evaluate many settings against one loaded index and model::
 
     from dataclasses import replace
-    from eval.data import load_questions, select_split
-    from eval.run import evaluate, load_searcher, with_search_config
-    from qa.compose import AnswerConfig, Composer
+    from legalqa.eval.data import load_questions, select_split
+    from legalqa.eval.run import evaluate, load_searcher, with_search_config
+    from legalqa.qa.compose import AnswerConfig, Composer
 
     searcher = load_searcher()                      # index + model loaded once; query vectors cached
     tune = select_split(load_questions("eval/questions.jsonl", aliases=searcher.aliases), "tune")
@@ -31,15 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from eval import metrics
-from eval.data import Key, Question
-from index.embedder import Embedder
-from index.search import SearchConfig, Searcher
-from ingest.aliases import AliasTable
-from ingest.citations import parse_citation
-from ingest.models import Chunk
-from qa.models import Answer
-from qa.verify import self_check
+from legalqa.eval import metrics
+from legalqa.eval.data import Key, Question
+from legalqa.index.embedder import Embedder
+from legalqa.index.search import SearchConfig, Searcher
+from legalqa.ingest.aliases import AliasTable
+from legalqa.ingest.citations import parse_citation
+from legalqa.ingest.models import Chunk
+from legalqa.qa.models import Answer
+from legalqa.qa.verify import self_check
 
 RETRIEVAL_K = 10
 
@@ -94,7 +94,7 @@ def load_searcher(settings: Any = None, *, index_dir: str | None = None) -> Sear
     """A Searcher over the configured index with a query-vector cache (settings from legalqa.config)."""
     from pathlib import Path
 
-    from index.store import load_index
+    from legalqa.index.store import load_index
     from legalqa import engine
 
     quiet_openmp()
@@ -144,7 +144,7 @@ def citation_key(text: str, aliases: AliasTable) -> Key | None:
 
 
 def _label(key: Key) -> str:
-    from ingest.citations import canonical
+    from legalqa.ingest.citations import canonical
 
     return canonical(key[0], key[1], key[2], key[3])
 

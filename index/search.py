@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from index.embedder import Embedder
-from index.expansion import Expansion, Rule, expand, load_rules
-from index.fusion import reciprocal_rank_fusion
-from index.spelling import Correction, Speller, dictionary_words, domain_words
-from index.store import IndexData
-from ingest.aliases import AliasTable
-from ingest.citations import CitationRef, find_citations
-from ingest.models import Chunk
+from legalqa.index.embedder import Embedder
+from legalqa.index.expansion import Expansion, Rule, expand, load_rules
+from legalqa.index.fusion import reciprocal_rank_fusion
+from legalqa.index.spelling import Correction, Speller, dictionary_words, domain_words
+from legalqa.index.store import IndexData
+from legalqa.ingest.aliases import AliasTable
+from legalqa.ingest.citations import CitationRef, find_citations
+from legalqa.ingest.models import Chunk
 
 MAX_QUERY_CHARS = 2000
 MAX_K = 100

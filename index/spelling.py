@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from index.expansion import Rule
+from legalqa.index.expansion import Rule
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 
@@ -70,8 +70,8 @@ class Speller:
 
 def domain_words(rules: Iterable[Rule] = ()) -> set[str]:
     """The words typos are corrected to: the legal dictionary, expansion triggers and terms, hint words."""
-    from index.hints import load_hints
-    from index.sparse import LEGAL_TERMS, tokenize
+    from legalqa.index.hints import load_hints
+    from legalqa.index.sparse import LEGAL_TERMS, tokenize
 
     legal = {line.split()[0] for line in LEGAL_TERMS.read_text(encoding="utf-8").splitlines() if line.strip()}
     words: set[str] = set()
@@ -89,7 +89,7 @@ COMMON_WORD_FREQ = 5000  # jieba dictionary frequency above which a word counts 
 
 
 def _dictionary_freq() -> dict[str, int]:
-    from index.sparse import _tokenizer
+    from legalqa.index.sparse import _tokenizer
 
     return _tokenizer().FREQ
 
@@ -105,7 +105,7 @@ def inside_real_words(text: str, known: Container[str]) -> set[int]:
 
     Words jieba only guesses (人要 in 担宝人要还钱) do not count: typos make such guesses.
     """
-    from index.sparse import _tokenizer
+    from legalqa.index.sparse import _tokenizer
 
     inside, pos = set(), 0
     for token in _tokenizer().cut(text):

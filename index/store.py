@@ -26,10 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.dense import DenseIndex
-from index.embedder import Embedder
-from index.sparse import SparseIndex
-from ingest.models import Chunk
+from legalqa.index.dense import DenseIndex
+from legalqa.index.embedder import Embedder
+from legalqa.index.sparse import SparseIndex
+from legalqa.ingest.models import Chunk
 
 FORMAT = 2  # 2: hints.json, read by the citation selector (qa/select.py)
 FIX = "请运行 `legalqa ingest` 重新建立索引"

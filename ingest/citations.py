@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ingest.aliases import PRC, AliasTable, clean_name
-from ingest.numerals import cn_to_int, cn_to_int_loose, int_to_cn
+from legalqa.ingest.aliases import PRC, AliasTable, clean_name
+from legalqa.ingest.numerals import cn_to_int, cn_to_int_loose, int_to_cn
 
 __all__ = [
     "CitationRef",

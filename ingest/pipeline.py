@@ -14,14 +14,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ingest.aliases import AliasTable
-from ingest.citations import canonical, find_citations
-from ingest.crosscheck import QuoteCheck, compare_quote, quoted_after
-from ingest.frontmatter import split_front_matter
-from ingest.loaders import SUFFIXES, LoadError, load_text
-from ingest.models import Article, Chunk
-from ingest.prose import chunk_prose, title_of
-from ingest.statutes import StatuteDoc, StatuteError, parse_statute
+from legalqa.ingest.aliases import AliasTable
+from legalqa.ingest.citations import canonical, find_citations
+from legalqa.ingest.crosscheck import QuoteCheck, compare_quote, quoted_after
+from legalqa.ingest.frontmatter import split_front_matter
+from legalqa.ingest.loaders import SUFFIXES, LoadError, load_text
+from legalqa.ingest.models import Article, Chunk
+from legalqa.ingest.prose import chunk_prose, title_of
+from legalqa.ingest.statutes import StatuteDoc, StatuteError, parse_statute
 
 STATUTE, ARTICLE = "statute", "article"
 

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.frontmatter import split_front_matter
-from ingest.models import Article, Span
-from ingest.numerals import cn_to_int
+from legalqa.ingest.frontmatter import split_front_matter
+from legalqa.ingest.models import Article, Span
+from legalqa.ingest.numerals import cn_to_int
 
 __all__ = [
     "StatuteDoc",

@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.search import Hit
-    from qa.models import Answer
-    from qa.verify import VerifyReport
+    from legalqa.index.search import Hit
+    from legalqa.qa.models import Answer
+    from legalqa.qa.verify import VerifyReport
 
 __all__ = ["search", "ask", "verify"]
 
@@ -39,6 +39,6 @@ def ask(question: str) -> Answer:
 def verify(text: str) -> VerifyReport:
     """Check every citation in a text: does the article exist, and is the quote after it the law's words?"""
     from legalqa import engine
-    from qa.verify import verify_text
+    from legalqa.qa.verify import verify_text
 
     return verify_text(text, engine.searcher())

@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from index.search import QueryError
-from index.store import IndexLoadError
+from legalqa.index.search import QueryError
+from legalqa.index.store import IndexLoadError
 from legalqa.config import Settings, load_settings
 
 
@@ -60,7 +60,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from legalqa import engine
-    from qa.verify import self_check
+    from legalqa.qa.verify import self_check
 
     s = _settings(args)
     answer = engine.composer(s).ask(args.question)
@@ -74,7 +74,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def _read_text_or_file(value: str) -> str:
     """The text itself, a file's text when ``value`` names one, or stdin for ``-``."""
-    from ingest.loaders import SUFFIXES, load_text
+    from legalqa.ingest.loaders import SUFFIXES, load_text
 
     if value == "-":
         return sys.stdin.read()
@@ -88,7 +88,7 @@ def _read_text_or_file(value: str) -> str:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from legalqa import engine
-    from qa.verify import verify_text
+    from legalqa.qa.verify import verify_text
 
     report = verify_text(_read_text_or_file(args.text), engine.searcher(_settings(args)))
     if args.json:
@@ -109,7 +109,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from qa.http import create_app
+    from legalqa.qa.http import create_app
 
     uvicorn.run(create_app(_settings(args)), host=args.host, port=args.port, log_level="warning")
     return 0
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model")
     p.set_defaults(func=cmd_verify)
 
-    from eval.cli import add_parser as add_eval_parser  # the eval command lives in eval/
+    from legalqa.eval.cli import add_parser as add_eval_parser  # the eval command lives in eval/
 
     add_eval_parser(sub)
 

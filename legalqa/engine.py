@@ -6,11 +6,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from index.embedder import Embedder, get_embedder
-from index.hints import load_hints
-from index.search import Searcher
-from index.store import build_index, load_index, read_manifest
-from ingest.pipeline import Collection, IngestReport, ingest
+from legalqa.index.embedder import Embedder, get_embedder
+from legalqa.index.hints import load_hints
+from legalqa.index.search import Searcher
+from legalqa.index.store import build_index, load_index, read_manifest
+from legalqa.ingest.pipeline import Collection, IngestReport, ingest
 from legalqa.config import Settings, load_settings
 
 _lock = threading.Lock()
@@ -89,7 +89,7 @@ def forget() -> None:
 
 def composer(s: Settings | None = None):
     """The composer over the process-wide searcher, for these answer settings (rebuilt when either changes)."""
-    from qa.compose import Composer
+    from legalqa.qa.compose import Composer
 
     global _composer
     s = s or settings()

@@ -13,15 +13,15 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
-from index.sparse import tokenize
-from ingest.citations import canonical, find_citations
-from ingest.models import Chunk, Span
-from ingest.numerals import cn_to_int
-from qa.models import Answer, Citation
-from qa.select import CitationSelector
-from qa.terms import overlap as _overlap
-from qa.terms import term_weights as _weights
+from legalqa.index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
+from legalqa.index.sparse import tokenize
+from legalqa.ingest.citations import canonical, find_citations
+from legalqa.ingest.models import Chunk, Span
+from legalqa.ingest.numerals import cn_to_int
+from legalqa.qa.models import Answer, Citation
+from legalqa.qa.select import CitationSelector
+from legalqa.qa.terms import overlap as _overlap
+from legalqa.qa.terms import term_weights as _weights
 
 DISCLAIMER = "以上内容是根据所列来源整理的一般性法律信息，不构成针对个案的法律意见；具体情况请咨询执业律师。"
 # A sentence keeps the closing quotation marks after its final punctuation: …关我什么事?”

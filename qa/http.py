@@ -13,9 +13,9 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
-from index.search import QueryError
-from index.store import IndexLoadError
-from qa.select import SelectorError
+from legalqa.index.search import QueryError
+from legalqa.index.store import IndexLoadError
+from legalqa.qa.select import SelectorError
 
 
 class SearchRequest(BaseModel):
@@ -34,7 +34,7 @@ class VerifyRequest(BaseModel):
 
 def create_app(settings=None) -> FastAPI:
     from legalqa import engine
-    from qa.verify import self_check, verify_text
+    from legalqa.qa.verify import self_check, verify_text
 
     app = FastAPI(title="legalqa", description="中文法律检索与有据回答")
 

@@ -10,8 +10,8 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from index.embedder import Embedder
-from index.search import Hit, Searcher
+from legalqa.index.embedder import Embedder
+from legalqa.index.search import Hit, Searcher
 
 
 def hit_to_document(hit: Hit) -> Document:

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from index.search import Hit, SearchResult
-from qa.terms import overlap
+from legalqa.index.search import Hit, SearchResult
+from legalqa.qa.terms import overlap
 
 DEFAULT_MODEL = Path(__file__).with_name("data") / "citation_selector.json"
 

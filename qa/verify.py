@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from index.search import Searcher
-from ingest.citations import find_citations
-from ingest.crosscheck import QuoteCheck, compare_quote, quoted_after
-from qa.models import Answer
+from legalqa.index.search import Searcher
+from legalqa.ingest.citations import find_citations
+from legalqa.ingest.crosscheck import QuoteCheck, compare_quote, quoted_after
+from legalqa.qa.models import Answer
 
 MAX_VERIFY_CHARS = 200_000
 

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from eval.metrics import latency_metrics  # noqa: E402
-from ingest.pipeline import ingest  # noqa: E402
+from legalqa.eval.metrics import latency_metrics  # noqa: E402
+from legalqa.ingest.pipeline import ingest  # noqa: E402
 from legalqa import engine  # noqa: E402
 from legalqa.config import load_settings  # noqa: E402
 

@@ -31,9 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 # Runnable as a plain script from a checkout, before or without `pip install -e .`.
 sys.path.insert(0, str(REPO))
 
-from ingest.citations import article_label  # noqa: E402
-from ingest.numerals import int_to_cn  # noqa: E402
-from ingest.statutes import normalize_heading  # noqa: E402
+from legalqa.ingest.citations import article_label  # noqa: E402
+from legalqa.ingest.numerals import int_to_cn  # noqa: E402
+from legalqa.ingest.statutes import normalize_heading  # noqa: E402
 
 OUT_DIR = REPO / "corpus" / "statutes"
 

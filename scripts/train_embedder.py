@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from e5_torch import TorchE5  # noqa: E402
 from train_adapter import ArticleSource, build_library  # noqa: E402
 
-from index.e5file import base_model_file, save_patch  # noqa: E402
+from legalqa.index.e5file import base_model_file, save_patch  # noqa: E402
 
 DEFAULT_OUT = REPO / ".legalqa" / "models" / "e5-law"
 PATCH = "bitfit.npz"
@@ -62,8 +62,8 @@ def write_model_folder(out: Path, tensors: dict[str, np.ndarray], base: bytes) -
     import shutil
     import tempfile
 
-    from index.embedder import DEFAULT_MODEL_PATH
-    from index.store import swap_into_place
+    from legalqa.index.embedder import DEFAULT_MODEL_PATH
+    from legalqa.index.store import swap_into_place
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}-"))
@@ -101,9 +101,9 @@ def library(stard: Path, laws: Path, db: Path | None, work: Path) -> tuple[list[
         saved = json.loads(cached.read_text(encoding="utf-8"))
         if saved.get("key") == key:
             return saved["questions"], saved["library"], saved["stats"]
-    from eval.data import load_questions, restrict_to_index
-    from eval.run import known_articles
-    from ingest.pipeline import ingest
+    from legalqa.eval.data import load_questions, restrict_to_index
+    from legalqa.eval.run import known_articles
+    from legalqa.ingest.pipeline import ingest
     from legalqa.config import load_settings
 
     corpus = ingest(load_settings().corpus)  # which STARD questions the default corpus fully covers

@@ -26,13 +26,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from eval import metrics  # noqa: E402
-from eval.data import Question, load_questions, select_split  # noqa: E402
-from eval.run import load_searcher  # noqa: E402
-from index.search import Searcher  # noqa: E402
-from index.sparse import tokenize  # noqa: E402
-from qa.select import DEFAULT_MODEL, FEATURES, CitationSelector, candidate_features, candidates  # noqa: E402
-from qa.terms import term_weights  # noqa: E402
+from legalqa.eval import metrics  # noqa: E402
+from legalqa.eval.data import Question, load_questions, select_split  # noqa: E402
+from legalqa.eval.run import load_searcher  # noqa: E402
+from legalqa.index.search import Searcher  # noqa: E402
+from legalqa.index.sparse import tokenize  # noqa: E402
+from legalqa.qa.select import DEFAULT_MODEL, FEATURES, CitationSelector, candidate_features, candidates  # noqa: E402
+from legalqa.qa.terms import term_weights  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 11))

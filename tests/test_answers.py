@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from index.search import QueryError
-from qa.verify import self_check, verify_text
+from legalqa.index.search import QueryError
+from legalqa.qa.verify import self_check, verify_text
 from tests.conftest import CORPUS, REPO
 
 pytestmark = pytest.mark.model
@@ -144,7 +144,7 @@ def test_sources_list_groups_quotes_of_one_citation(real_composer):
 def test_a_lead_must_share_words_with_the_question(real_composer):
     from dataclasses import replace
 
-    from qa.compose import Composer
+    from legalqa.qa.compose import Composer
 
     strict = Composer(real_composer.searcher, replace(real_composer.config, lead_min_terms=99))
     a = strict.ask(GUARANTEE)
@@ -159,7 +159,7 @@ def test_typos_are_read_by_sound_and_said_so(real_composer):
 
 
 def test_the_relative_rule_is_still_selectable(real_searcher):
-    from qa.compose import AnswerConfig, Composer
+    from legalqa.qa.compose import AnswerConfig, Composer
 
     a = Composer(real_searcher, AnswerConfig(selector="relative", max_statutes=1)).ask(GUARANTEE)
     top = next(h for h in real_searcher.search(GUARANTEE, k=8) if h.chunk.kind == "statute")
@@ -169,15 +169,15 @@ def test_the_relative_rule_is_still_selectable(real_searcher):
 
 @pytest.mark.parametrize(("field", "value", "message"), [("selector", "llm", "selector must be"), ("k", 0, "k must")])
 def test_bad_answer_settings_name_the_value(field, value, message):
-    from qa.compose import AnswerConfig
+    from legalqa.qa.compose import AnswerConfig
 
     with pytest.raises(ValueError, match=message):
         AnswerConfig(**{field: value})
 
 
 def test_a_missing_selector_model_says_how_to_fix_it(real_searcher, tmp_path):
-    from qa.compose import AnswerConfig, Composer
-    from qa.select import SelectorError
+    from legalqa.qa.compose import AnswerConfig, Composer
+    from legalqa.qa.select import SelectorError
 
     with pytest.raises(SelectorError, match="train_selector.py"):
         Composer(real_searcher, AnswerConfig(selector_model=str(tmp_path / "none.json")))

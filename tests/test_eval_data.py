@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.data import (
+from legalqa.eval.data import (
     EvalDataError,
     gold_not_in_index,
     load_jsonl,

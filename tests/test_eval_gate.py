@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from eval import gate, report
-from eval.gate import THRESHOLDS, Threshold, load_thresholds
+from legalqa.eval import gate, report
+from legalqa.eval.gate import THRESHOLDS, Threshold, load_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 GATES, MAX_SECONDS = load_thresholds()
@@ -126,7 +126,7 @@ def fake_settings(tmp_path_factory):
 
 
 def test_eval_pipeline_end_to_end_with_fake_embedder(fake_settings, tmp_path, monkeypatch):
-    from eval.cli import run_report
+    from legalqa.eval.cli import run_report
 
     monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
     said: list[str] = []

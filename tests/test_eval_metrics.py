@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval import metrics as m
+from legalqa.eval import metrics as m
 
 L = "中华人民共和国民法典"
 A688 = (L, 688, 0, None)

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.model
 def test_langchain_retriever_inside_a_runnable_chain(real_searcher):
     from langchain_core.runnables import RunnableLambda
 
-    from qa.langchain import LegalQARetriever
+    from legalqa.qa.langchain import LegalQARetriever
 
     retriever = LegalQARetriever(searcher=real_searcher, k=4, filters={"kind": "statute"})
     chain = retriever | RunnableLambda(lambda docs: [d.metadata["citation"] for d in docs])
@@ -23,7 +23,7 @@ def test_langchain_retriever_inside_a_runnable_chain(real_searcher):
 def test_langchain_embeddings_match_the_index_model(real_searcher):
     import numpy as np
 
-    from qa.langchain import LegalQAEmbeddings
+    from legalqa.qa.langchain import LegalQAEmbeddings
 
     emb = LegalQAEmbeddings(real_searcher.embedder)
     q = emb.embed_query("保证人")
@@ -35,7 +35,7 @@ def test_langchain_embeddings_match_the_index_model(real_searcher):
 def test_http_api(real_settings):
     from fastapi.testclient import TestClient
 
-    from qa.http import create_app
+    from legalqa.qa.http import create_app
 
     client = TestClient(create_app(real_settings))
     assert client.get("/health").json()["status"] == "ok"
@@ -53,7 +53,7 @@ def test_http_api(real_settings):
 def test_http_missing_index_is_503(tmp_path, real_settings):
     from fastapi.testclient import TestClient
 
-    from qa.http import create_app
+    from legalqa.qa.http import create_app
 
     client = TestClient(create_app(real_settings.with_(index_dir=tmp_path / "none")))
     r = client.post("/search", json={"query": "借款", "k": 5})
@@ -67,7 +67,7 @@ def test_http_missing_selector_model_is_503_with_the_fix(tmp_path, real_settings
 
     from fastapi.testclient import TestClient
 
-    from qa.http import create_app
+    from legalqa.qa.http import create_app
 
     answer = replace(real_settings.answer, selector_model=str(tmp_path / "none.json"))
     client = TestClient(create_app(real_settings.with_(answer=answer)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.frontmatter import split_front_matter
+from legalqa.ingest.frontmatter import split_front_matter
 
 DOC = """---
 title: 中华人民共和国民法典

@@ -2,8 +2,8 @@
 
 import pytest
 
-from index.expansion import Expansion, expand, load_rules, parse_rules
-from index.fusion import reciprocal_rank_fusion
+from legalqa.index.expansion import Expansion, expand, load_rules, parse_rules
+from legalqa.index.fusion import reciprocal_rank_fusion
 
 
 def test_rrf_sums_weighted_reciprocal_ranks():

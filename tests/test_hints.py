@@ -2,9 +2,9 @@
 
 import pytest
 
-from index.hints import load_hints, parse_hints
-from index.store import embed_text
-from ingest.pipeline import ingest
+from legalqa.index.hints import load_hints, parse_hints
+from legalqa.index.store import embed_text
+from legalqa.ingest.pipeline import ingest
 from tests.conftest import CORPUS
 
 

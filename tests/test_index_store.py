@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from index.embedder import FakeEmbedder
-from index.store import (
+from legalqa.index.embedder import FakeEmbedder
+from legalqa.index.store import (
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
@@ -15,7 +15,7 @@ from index.store import (
     embed_text,
     load_index,
 )
-from ingest.pipeline import ingest
+from legalqa.ingest.pipeline import ingest
 from tests.conftest import CORPUS
 
 
@@ -102,7 +102,7 @@ def test_interrupted_build_leaves_the_old_index(built, corpus, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("index.store.SparseIndex.build", boom)
+    monkeypatch.setattr("legalqa.index.store.SparseIndex.build", boom)
     with pytest.raises(KeyboardInterrupt):
         build_index(path, corpus.chunks[:10], corpus.sources, emb)
     assert (path / "manifest.json").read_text() == before
@@ -123,7 +123,7 @@ def test_copy_of_index_loads_elsewhere(built, tmp_path):
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
 def test_every_dense_kind_finds_and_reconstructs_vectors_after_a_reload(tmp_path, kind):
-    from index.dense import DenseIndex
+    from legalqa.index.dense import DenseIndex
 
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(1100, 16)).astype(np.float32)  # IVF trains only from 1,024 vectors

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.numerals import NUMERAL_CHARS, cn_to_int, cn_to_int_loose, int_to_cn
+from legalqa.ingest.numerals import NUMERAL_CHARS, cn_to_int, cn_to_int_loose, int_to_cn
 
 KNOWN = [
     (1, "一"),

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from ingest.crosscheck import compare_quote
-from ingest.pipeline import chunk_id, ingest
+from legalqa.ingest.crosscheck import compare_quote
+from legalqa.ingest.pipeline import chunk_id, ingest
 from tests.conftest import CORPUS
 
 
@@ -87,7 +87,7 @@ def test_bad_files_are_reported_and_the_rest_still_ingests(tmp_path):
 
 
 def test_quote_after_a_reporting_verb_is_found():
-    from ingest.crosscheck import quoted_after
+    from legalqa.ingest.crosscheck import quoted_after
 
     text = "《民法典》第六百八十一条规定：“保证合同是为保障债权的实现。”其后的话。"
     words, start, end = quoted_after(text, text.index("规定"), len(text))

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ingest.loaders import LoadError, load_text
-from ingest.prose import chunk_prose
+from legalqa.ingest.loaders import LoadError, load_text
+from legalqa.ingest.prose import chunk_prose
 
 DOC = "---\ntitle: x\n---\n# 标题\n\n引言。\n\n## 一、甲\n\n第一段。\n第二行。\n\n### 小节\n\n- 条目一\n- 条目二\n\n---\n\n结语。\n"
 
@@ -78,7 +78,7 @@ def test_load_text_errors_name_the_file(tmp_path, name, data, message):
 
 
 def test_a_document_titled_by_a_lower_level_heading_gets_its_words_not_the_marks():
-    from ingest.prose import title_of
+    from legalqa.ingest.prose import title_of
 
     assert title_of("## 背景介绍\n\n正文。", "default") == "背景介绍"
     assert title_of("# 标题\n\n## 小节", "default") == "标题"

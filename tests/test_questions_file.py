@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.numerals import int_to_cn
+from legalqa.ingest.numerals import int_to_cn
 
 REPO = Path(__file__).resolve().parents[1]
 QUESTIONS = REPO / "eval" / "questions.jsonl"

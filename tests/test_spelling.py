@@ -1,7 +1,7 @@
 """Homophone typo correction: exact on hand-made lexicons, and on the shipped domain words."""
 
-from index.expansion import load_rules
-from index.spelling import Speller, dictionary_words, domain_words
+from legalqa.index.expansion import load_rules
+from legalqa.index.spelling import Speller, dictionary_words, domain_words
 
 
 def fixes(speller: Speller, text: str) -> list[tuple[str, str]]:

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.numerals import int_to_cn
-from ingest.statutes import (
+from legalqa.ingest.numerals import int_to_cn
+from legalqa.ingest.statutes import (
     StatuteDoc,
     StatuteError,
     heading_level,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from index.search import Searcher
-from index.store import load_index
+from legalqa.index.search import Searcher
+from legalqa.index.store import load_index
 from legalqa import engine, uploads
 from legalqa.config import load_settings
 

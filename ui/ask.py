@@ -6,13 +6,13 @@ import logging
 
 import streamlit as st
 
-from index.search import QueryError
-from index.store import IndexLoadError
-from qa.compose import DISCLAIMER
-from qa.models import Answer
-from qa.select import SelectorError
-from ui import resources
-from ui.render import KIND_LABELS, answer_html, highlight, hit_rows, md_escape, source_cards, text_block
+from legalqa.index.search import QueryError
+from legalqa.index.store import IndexLoadError
+from legalqa.qa.compose import DISCLAIMER
+from legalqa.qa.models import Answer
+from legalqa.qa.select import SelectorError
+from legalqa.ui import resources
+from legalqa.ui.render import KIND_LABELS, answer_html, highlight, hit_rows, md_escape, source_cards, text_block
 
 log = logging.getLogger("legalqa.ui")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from index.search import Searcher
-from ingest.citations import find_citations
-from ingest.models import Chunk
-from ui import resources
-from ui.render import highlight, md_escape, text_block
+from legalqa.index.search import Searcher
+from legalqa.ingest.citations import find_citations
+from legalqa.ingest.models import Chunk
+from legalqa.ui import resources
+from legalqa.ui.render import highlight, md_escape, text_block
 
 ALL = "（全部）"
 MAIN_LAW = "中华人民共和国民法典"  # opened first: most questions about loans and guarantees land in it

@@ -10,10 +10,10 @@ import time
 
 import streamlit as st
 
-from ingest.loaders import SUFFIXES
+from legalqa.ingest.loaders import SUFFIXES
 from legalqa import uploads
-from ui import resources
-from ui.render import md_escape
+from legalqa.ui import resources
+from legalqa.ui.render import md_escape
 
 FLASH = "lq_upload_flash"  # messages to show after a rerun
 ROUND = "lq_upload_round"  # bumping it gives the uploader a new key, which clears it

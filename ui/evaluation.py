@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from legalqa.config import PROJECT
-from ui.render import md_escape
+from legalqa.ui.render import md_escape
 
 DEFAULT_REPORT = PROJECT / "eval" / "out" / "report.json"
 HEADLINE = {

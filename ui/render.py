@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from qa.models import Answer, Citation
+from legalqa.qa.models import Answer, Citation
 
 # CommonMark lets a backslash escape any ASCII punctuation character.
 _MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")

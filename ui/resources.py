@@ -14,15 +14,15 @@ from dataclasses import replace
 
 import streamlit as st
 
-from index.embedder import EmbedderError
-from index.search import Searcher
-from index.store import IndexLoadError, read_manifest
+from legalqa.index.embedder import EmbedderError
+from legalqa.index.search import Searcher
+from legalqa.index.store import IndexLoadError, read_manifest
 from legalqa import engine
 from legalqa.config import Settings
-from qa.compose import Composer
-from qa.models import Answer
-from qa.verify import self_check
-from ui.render import md_escape
+from legalqa.qa.compose import Composer
+from legalqa.qa.models import Answer
+from legalqa.qa.verify import self_check
+from legalqa.ui.render import md_escape
 
 log = logging.getLogger("legalqa.ui")
 

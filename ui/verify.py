@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from qa.verify import MAX_VERIFY_CHARS, VerifyReport, verify_text
-from ui import resources
-from ui.render import (
+from legalqa.qa.verify import MAX_VERIFY_CHARS, VerifyReport, verify_text
+from legalqa.ui import resources
+from legalqa.ui.render import (
     STATUS_LABELS,
     difference_lines,
     highlight,
