@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-
 from legalqa.ui import ask, browse, documents, evaluation, verify
 from legalqa.ui.resources import guarded
 

@@ -87,8 +87,9 @@ def run_report(
     echo=print,
 ) -> dict[str, Any]:
     """Load the index and questions, evaluate, and return the full report dict (not yet written)."""
-    from legalqa import engine
     from legalqa.qa.compose import Composer
+
+    from legalqa import engine
 
     s = settings or engine.settings()
     gated = fmt == "jsonl" and split == "all"

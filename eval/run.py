@@ -30,7 +30,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-
 from legalqa.eval import metrics
 from legalqa.eval.data import Key, Question
 from legalqa.index.embedder import Embedder
@@ -95,6 +94,7 @@ def load_searcher(settings: Any = None, *, index_dir: str | None = None) -> Sear
     from pathlib import Path
 
     from legalqa.index.store import load_index
+
     from legalqa import engine
 
     quiet_openmp()

@@ -31,9 +31,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from sentence_transformers.base.modules import InputModule
-
 from legalqa.index.e5file import base_model_file, patched_model
+from sentence_transformers.base.modules import InputModule
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "

@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-
 from legalqa.index.embedder import Embedder
 from legalqa.index.expansion import Expansion, Rule, expand, load_rules
 from legalqa.index.fusion import reciprocal_rank_fusion

@@ -13,9 +13,8 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
-
 from legalqa.index.expansion import Rule
+from pypinyin import lazy_pinyin
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 

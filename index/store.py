@@ -25,7 +25,6 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-
 from legalqa.index.dense import DenseIndex
 from legalqa.index.embedder import Embedder
 from legalqa.index.sparse import SparseIndex

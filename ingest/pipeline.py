@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import canonical, find_citations
 from legalqa.ingest.crosscheck import QuoteCheck, compare_quote, quoted_after
@@ -22,6 +20,7 @@ from legalqa.ingest.loaders import SUFFIXES, LoadError, load_text
 from legalqa.ingest.models import Article, Chunk
 from legalqa.ingest.prose import chunk_prose, title_of
 from legalqa.ingest.statutes import StatuteDoc, StatuteError, parse_statute
+from tqdm import tqdm
 
 STATUTE, ARTICLE = "statute", "article"
 

@@ -10,9 +10,9 @@ import json
 import sys
 from pathlib import Path
 
+from legalqa.config import Settings, load_settings
 from legalqa.index.search import QueryError
 from legalqa.index.store import IndexLoadError
-from legalqa.config import Settings, load_settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -6,12 +6,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from legalqa.config import Settings, load_settings
 from legalqa.index.embedder import Embedder, get_embedder
 from legalqa.index.hints import load_hints
 from legalqa.index.search import Searcher
 from legalqa.index.store import build_index, load_index, read_manifest
 from legalqa.ingest.pipeline import Collection, IngestReport, ingest
-from legalqa.config import Settings, load_settings
 
 _lock = threading.Lock()
 _searchers: dict[tuple, Searcher] = {}

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from legalqa.config import Settings, load_settings
 from legalqa.ingest.loaders import SUFFIXES
 from legalqa.ingest.pipeline import IngestReport, ingest
-from legalqa.config import Settings, load_settings
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_NAME_CHARS = 120

@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
-
 from legalqa.index.search import QueryError
 from legalqa.index.store import IndexLoadError
 from legalqa.qa.select import SelectorError
+from pydantic import BaseModel, Field
 
 
 class SearchRequest(BaseModel):
@@ -33,8 +32,9 @@ class VerifyRequest(BaseModel):
 
 
 def create_app(settings=None) -> FastAPI:
-    from legalqa import engine
     from legalqa.qa.verify import self_check, verify_text
+
+    from legalqa import engine
 
     app = FastAPI(title="legalqa", description="中文法律检索与有据回答")
 

@@ -8,10 +8,9 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
-
 from legalqa.index.embedder import Embedder
 from legalqa.index.search import Hit, Searcher
+from pydantic import ConfigDict
 
 
 def hit_to_document(hit: Hit) -> Document:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from legalqa.index.search import Hit, SearchResult
 from legalqa.qa.terms import overlap
 

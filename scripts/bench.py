@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from legalqa.eval.metrics import latency_metrics  # noqa: E402
 from legalqa.ingest.pipeline import ingest  # noqa: E402
+
 from legalqa import engine  # noqa: E402
 from legalqa.config import load_settings  # noqa: E402
 

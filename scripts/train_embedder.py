@@ -44,9 +44,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 from e5_torch import TorchE5  # noqa: E402
-from train_adapter import ArticleSource, build_library  # noqa: E402
-
 from legalqa.index.e5file import base_model_file, save_patch  # noqa: E402
+from train_adapter import ArticleSource, build_library  # noqa: E402
 
 DEFAULT_OUT = REPO / ".legalqa" / "models" / "e5-law"
 PATCH = "bitfit.npz"
@@ -104,6 +103,7 @@ def library(stard: Path, laws: Path, db: Path | None, work: Path) -> tuple[list[
     from legalqa.eval.data import load_questions, restrict_to_index
     from legalqa.eval.run import known_articles
     from legalqa.ingest.pipeline import ingest
+
     from legalqa.config import load_settings
 
     corpus = ingest(load_settings().corpus)  # which STARD questions the default corpus fully covers

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-
 from legalqa.index.search import QueryError
 from legalqa.qa.verify import self_check, verify_text
+
 from tests.conftest import CORPUS, REPO
 
 pytestmark = pytest.mark.model

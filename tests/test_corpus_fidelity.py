@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from legalqa.ingest.numerals import int_to_cn
 
 REPO = Path(__file__).resolve().parents[1]

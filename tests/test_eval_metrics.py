@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from legalqa.eval import metrics as m
 
 L = "中华人民共和国民法典"

@@ -9,7 +9,6 @@ pytestmark = pytest.mark.model
 
 def test_langchain_retriever_inside_a_runnable_chain(real_searcher):
     from langchain_core.runnables import RunnableLambda
-
     from legalqa.qa.langchain import LegalQARetriever
 
     retriever = LegalQARetriever(searcher=real_searcher, k=4, filters={"kind": "statute"})
@@ -22,7 +21,6 @@ def test_langchain_retriever_inside_a_runnable_chain(real_searcher):
 
 def test_langchain_embeddings_match_the_index_model(real_searcher):
     import numpy as np
-
     from legalqa.qa.langchain import LegalQAEmbeddings
 
     emb = LegalQAEmbeddings(real_searcher.embedder)
@@ -34,7 +32,6 @@ def test_langchain_embeddings_match_the_index_model(real_searcher):
 
 def test_http_api(real_settings):
     from fastapi.testclient import TestClient
-
     from legalqa.qa.http import create_app
 
     client = TestClient(create_app(real_settings))
@@ -52,7 +49,6 @@ def test_http_api(real_settings):
 
 def test_http_missing_index_is_503(tmp_path, real_settings):
     from fastapi.testclient import TestClient
-
     from legalqa.qa.http import create_app
 
     client = TestClient(create_app(real_settings.with_(index_dir=tmp_path / "none")))
@@ -66,7 +62,6 @@ def test_http_missing_selector_model_is_503_with_the_fix(tmp_path, real_settings
     from dataclasses import replace
 
     from fastapi.testclient import TestClient
-
     from legalqa.qa.http import create_app
 
     answer = replace(real_settings.answer, selector_model=str(tmp_path / "none.json"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from legalqa.ingest.frontmatter import split_front_matter
 
 DOC = """---

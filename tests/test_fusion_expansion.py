@@ -1,7 +1,6 @@
 """Rank fusion and query expansion: pure functions with exact expectations."""
 
 import pytest
-
 from legalqa.index.expansion import Expansion, expand, load_rules, parse_rules
 from legalqa.index.fusion import reciprocal_rank_fusion
 

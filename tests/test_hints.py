@@ -1,10 +1,10 @@
 """Article hints: a data file with clear errors, naming only articles the corpus has."""
 
 import pytest
-
 from legalqa.index.hints import load_hints, parse_hints
 from legalqa.index.store import embed_text
 from legalqa.ingest.pipeline import ingest
+
 from tests.conftest import CORPUS
 
 

@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-
 from legalqa.index.embedder import FakeEmbedder
 from legalqa.index.store import (
     IndexCorruptError,
@@ -16,6 +15,7 @@ from legalqa.index.store import (
     load_index,
 )
 from legalqa.ingest.pipeline import ingest
+
 from tests.conftest import CORPUS
 
 

@@ -7,7 +7,6 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from legalqa.ingest.numerals import NUMERAL_CHARS, cn_to_int, cn_to_int_loose, int_to_cn
 
 KNOWN = [

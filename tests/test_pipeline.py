@@ -3,9 +3,9 @@
 import time
 
 import pytest
-
 from legalqa.ingest.crosscheck import compare_quote
 from legalqa.ingest.pipeline import chunk_id, ingest
+
 from tests.conftest import CORPUS
 
 

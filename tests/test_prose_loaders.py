@@ -1,7 +1,6 @@
 """Prose chunking by headings, and file loading for every supported format."""
 
 import pytest
-
 from legalqa.ingest.loaders import LoadError, load_text
 from legalqa.ingest.prose import chunk_prose
 

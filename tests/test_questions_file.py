@@ -16,7 +16,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from legalqa.ingest.numerals import int_to_cn
 
 REPO = Path(__file__).resolve().parents[1]

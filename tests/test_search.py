@@ -4,11 +4,11 @@ A deterministic fake embedder keeps these exact and fast; tests/test_search_mode
 """
 
 import pytest
-
 from legalqa.index.embedder import FakeEmbedder
 from legalqa.index.search import Filters, QueryError, Searcher, validate_query
 from legalqa.index.store import build_index, load_index
 from legalqa.ingest.pipeline import ingest
+
 from tests.conftest import CORPUS
 
 

@@ -8,11 +8,17 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from legalqa.index.expansion import Expansion
 from legalqa.index.search import Hit, SearchResult
 from legalqa.ingest.models import Chunk
-from legalqa.qa.select import DEFAULT_MODEL, FEATURES, CitationSelector, SelectorError, candidate_features, candidates
+from legalqa.qa.select import (
+    DEFAULT_MODEL,
+    FEATURES,
+    CitationSelector,
+    SelectorError,
+    candidate_features,
+    candidates,
+)
 from legalqa.qa.terms import overlap, term_weights
 
 
@@ -162,6 +168,7 @@ def test_ceilings_cite_the_k_most_probable_and_the_oracle_k_is_the_gold_count():
 def test_the_shipped_model_is_what_the_script_trains_from_the_tune_split(real_searcher):
     """A stale model (after the hints, the model or the corpus changed) fails here: re-run the script."""
     from legalqa.eval.data import load_questions, select_split
+
     from tests.conftest import REPO
 
     train = train_script()

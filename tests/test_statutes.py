@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from legalqa.ingest.numerals import int_to_cn
 from legalqa.ingest.statutes import (
     StatuteDoc,

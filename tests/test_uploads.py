@@ -10,9 +10,9 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from legalqa.index.search import Searcher
 from legalqa.index.store import load_index
+
 from legalqa import engine, uploads
 from legalqa.config import load_settings
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 import logging
 
 import streamlit as st
-
 from legalqa.index.search import QueryError
 from legalqa.index.store import IndexLoadError
 from legalqa.qa.compose import DISCLAIMER
 from legalqa.qa.models import Answer
 from legalqa.qa.select import SelectorError
 from legalqa.ui import resources
-from legalqa.ui.render import KIND_LABELS, answer_html, highlight, hit_rows, md_escape, source_cards, text_block
+from legalqa.ui.render import (
+    KIND_LABELS,
+    answer_html,
+    highlight,
+    hit_rows,
+    md_escape,
+    source_cards,
+    text_block,
+)
 
 log = logging.getLogger("legalqa.ui")
 

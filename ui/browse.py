@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-
 from legalqa.index.search import Searcher
 from legalqa.ingest.citations import find_citations
 from legalqa.ingest.models import Chunk

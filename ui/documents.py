@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 
 import streamlit as st
-
 from legalqa.ingest.loaders import SUFFIXES
-from legalqa import uploads
 from legalqa.ui import resources
 from legalqa.ui.render import md_escape
+
+from legalqa import uploads
 
 FLASH = "lq_upload_flash"  # messages to show after a rerun
 ROUND = "lq_upload_round"  # bumping it gives the uploader a new key, which clears it

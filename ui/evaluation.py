@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import streamlit as st
+from legalqa.ui.render import md_escape
 
 from legalqa.config import PROJECT
-from legalqa.ui.render import md_escape
 
 DEFAULT_REPORT = PROJECT / "eval" / "out" / "report.json"
 HEADLINE = {

@@ -13,16 +13,16 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
-
 from legalqa.index.embedder import EmbedderError
 from legalqa.index.search import Searcher
 from legalqa.index.store import IndexLoadError, read_manifest
-from legalqa import engine
-from legalqa.config import Settings
 from legalqa.qa.compose import Composer
 from legalqa.qa.models import Answer
 from legalqa.qa.verify import self_check
 from legalqa.ui.render import md_escape
+
+from legalqa import engine
+from legalqa.config import Settings
 
 log = logging.getLogger("legalqa.ui")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-
 from legalqa.qa.verify import MAX_VERIFY_CHARS, VerifyReport, verify_text
 from legalqa.ui import resources
 from legalqa.ui.render import (
