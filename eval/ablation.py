@@ -1,7 +1,7 @@
 """Retrieval ablation (issue 3): dense only, BM25 only and hybrid, with and without expansion,
 and what each expansion rule gains, on the answerable questions of a question file.
 
-All variants share one loaded index and one query-vector cache (eval.run.with_search_config),
+All variants share one loaded index and one query-vector cache (Searcher.with_),
 so the model embeds each question once. Exact article lookup (a question that names an
 article gets it at rank 1) stays on in every variant: it is not a retriever being compared.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from legalqa.eval.data import Question
 from legalqa.eval.metrics import article_level, retrieval_metrics
-from legalqa.eval.run import RETRIEVAL_K, with_search_config
+from legalqa.eval.run import RETRIEVAL_K
 from legalqa.index.expansion import expand
 from legalqa.index.search import Searcher, normalize_query
 
@@ -67,7 +67,7 @@ def retrieval_ablation(questions: Sequence[Question], searcher: Searcher, progre
             for name, changes in VARIANTS for exp in (True, False)]
     bar = tqdm(total=len(jobs) + len(searcher.rules), desc="ablation", disable=not progress, leave=False)
     for name, changes in jobs:
-        rankings[name] = ranking(with_search_config(searcher, replace(base, **changes)), questions)
+        rankings[name] = ranking(searcher.with_(config=replace(base, **changes)), questions)
         variants[name] = _by_split(rankings[name], questions)
         bar.update()
     full = rankings["hybrid+expansion"]
@@ -77,7 +77,7 @@ def retrieval_ablation(questions: Sequence[Question], searcher: Searcher, progre
         fired = [q for q in questions if rule.id in expand(normalized[q.id], (rule,)).rules]
         off = replace(base, expand=True, disabled_rules=frozenset(base.disabled_rules) | {rule.id})
         # Only questions where the rule fires can change: rerank those, keep the rest.
-        ranked = full | ranking(with_search_config(searcher, off), fired)
+        ranked = full | ranking(searcher.with_(config=off), fired)
         without = _by_split(ranked, questions)
         delta = {
             split: {m: _diff(variants["hybrid+expansion"][split][m], without[split][m]) for m in ("hit@5", "mrr@10")}

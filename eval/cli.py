@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from legalqa.eval import gate, report
+from legalqa.eval import gate
 from legalqa.eval.data import (
     FORMATS,
     SPLIT_CHOICES,
@@ -25,7 +25,6 @@ from legalqa.eval.data import (
     restrict_to_index,
     select_split,
 )
-from legalqa.eval.run import evaluate, known_articles, load_searcher, public_rows
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = PROJECT / "eval" / "questions.jsonl"
@@ -87,17 +86,18 @@ def run_report(
     echo=print,
 ) -> dict[str, Any]:
     """Load the index and questions, evaluate, and return the full report dict (not yet written)."""
-    from legalqa.qa.compose import Composer
+    from legalqa.eval import report
+    from legalqa.eval.run import evaluate, known_articles, load_engine, public_rows
 
-    from legalqa import engine
+    from legalqa.config import load_settings
 
-    s = settings or engine.settings()
+    s = settings or load_settings()
     gated = fmt == "jsonl" and split == "all"
     if gated:
         gate.load_thresholds()  # a broken thresholds file fails now, not after the whole eval
     t0 = time.perf_counter()
-    searcher = load_searcher(s)
-    composer = Composer(searcher, s.answer)
+    engine = load_engine(s)
+    searcher, composer = engine.searcher, engine.composer
     known = known_articles(searcher.chunks)
     questions = load_questions(questions_path, fmt, searcher.aliases)
     notes = []
@@ -170,6 +170,8 @@ def run_report(
 
 
 def print_summary(rep: dict[str, Any], echo=print) -> None:
+    from legalqa.eval import report
+
     per_split = rep["metrics"]
     splits = list(per_split)
     echo("")
@@ -203,6 +205,8 @@ def print_summary(rep: dict[str, Any], echo=print) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from legalqa.eval import report
+
     from legalqa.config import load_settings
 
     s = load_settings().with_cli(args.index, args.model)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from legalqa.index.search import MAX_QUERY_CHARS
+from legalqa.index.config import MAX_QUERY_CHARS
 from legalqa.ingest.aliases import AliasTable, clean_name
 from legalqa.ingest.citations import canonical, parse_article_label, parse_citation
 

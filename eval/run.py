@@ -4,7 +4,7 @@ For calibration, evaluate many settings against one loaded index and model::
 
     from dataclasses import replace
     from legalqa.eval.data import load_questions, select_split
-    from legalqa.eval.run import evaluate, load_searcher, with_search_config
+    from legalqa.eval.run import evaluate, load_searcher
     from legalqa.qa.compose import AnswerConfig, Composer
 
     searcher = load_searcher()                      # index + model loaded once; query vectors cached
@@ -12,7 +12,7 @@ For calibration, evaluate many settings against one loaded index and model::
     for min_evidence in (0.88, 0.89, 0.90):
         result = evaluate(tune, Composer(searcher, AnswerConfig(min_evidence=min_evidence)))
         print(min_evidence, result["metrics"]["all"]["citation_recall"])
-    other = with_search_config(searcher, replace(searcher.config, bm25_weight=0.5))
+    other = searcher.with_(config=replace(searcher.config, bm25_weight=0.5))
 
 After the first pass every question's vector is cached, so a pass over 221 questions
 costs only retrieval and composition (about a second or two).
@@ -20,25 +20,30 @@ costs only retrieval and composition (about a second or two).
 
 from __future__ import annotations
 
-import copy
 import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from legalqa.eval import metrics
 from legalqa.eval.data import Key, Question
 from legalqa.index.embedder import Embedder
-from legalqa.index.search import SearchConfig, Searcher
+from legalqa.index.search import Searcher
 from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import parse_citation
 from legalqa.ingest.models import Chunk
 from legalqa.qa.models import Answer
 from legalqa.qa.verify import self_check
+
+if TYPE_CHECKING:
+    from legalqa.qa.compose import Composer
+
+    from legalqa.config import Settings
+    from legalqa.engine import Engine
 
 RETRIEVAL_K = 10
 
@@ -89,40 +94,34 @@ def quiet_openmp() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-def load_searcher(settings: Any = None, *, index_dir: str | None = None) -> Searcher:
-    """A Searcher over the configured index with a query-vector cache (settings from legalqa.config)."""
+def load_engine(settings: Settings | None = None, *, index_dir: str | None = None) -> Engine:
+    """An Engine over the configured index whose embedder caches query vectors (settings from legalqa.config)."""
     from pathlib import Path
 
-    from legalqa.index.store import load_index
+    from legalqa.index.embedder import get_embedder
 
-    from legalqa import engine
+    from legalqa.config import load_settings
+    from legalqa.engine import Engine
 
     quiet_openmp()
-    s = settings or engine.settings()
+    s = settings or load_settings()
     if index_dir is not None:
         s = s.with_(index_dir=Path(index_dir).resolve())
-    emb = engine.embedder_for(s)
-    data = load_index(s.index_dir, model=emb.name, dim=emb.dim)
-    return Searcher(data, CachingEmbedder(emb), s.search)
+    return Engine(s, embedder=CachingEmbedder(get_embedder(s.model)))
 
 
-def with_search_config(searcher: Searcher, config: SearchConfig) -> Searcher:
-    """The same index, model and query cache under another SearchConfig (the original is untouched)."""
-    out = copy.copy(searcher)
-    out.config = config
-    out._citers = None
-    return out
+def load_searcher(settings: Settings | None = None, *, index_dir: str | None = None) -> Searcher:
+    """The searcher of ``load_engine``: the index and model loaded once, query vectors cached."""
+    return load_engine(settings, index_dir=index_dir).searcher
 
 
-def _cached(composer: Any) -> Any:
-    """The composer itself when its searcher caches query vectors, else a copy whose searcher does."""
+def _cached(composer: Composer) -> Composer:
+    """The composer itself when its searcher caches query vectors, else one over a searcher that does."""
+    from legalqa.qa.compose import Composer
+
     if isinstance(composer.searcher.embedder, CachingEmbedder):
         return composer
-    searcher = copy.copy(composer.searcher)
-    searcher.embedder = CachingEmbedder(searcher.embedder)
-    out = copy.copy(composer)
-    out.searcher = searcher
-    return out
+    return Composer(composer.searcher.with_(embedder=CachingEmbedder(composer.searcher.embedder)), composer.config)
 
 
 def known_articles(chunks: Iterable[Chunk]) -> dict[tuple, int]:

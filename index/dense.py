@@ -11,8 +11,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
-
-KINDS = ("flat", "hnsw", "ivf")
+from legalqa.index.config import DENSE_KINDS as KINDS
 
 
 class DenseIndex:

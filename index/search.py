@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from legalqa.index.config import MAX_K, MAX_QUERY_CHARS, SearchConfig
 from legalqa.index.embedder import Embedder
 from legalqa.index.expansion import Expansion, Rule, expand, load_rules
 from legalqa.index.fusion import reciprocal_rank_fusion
@@ -22,27 +24,9 @@ from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import CitationRef, find_citations
 from legalqa.ingest.models import Chunk
 
-MAX_QUERY_CHARS = 2000
-MAX_K = 100
-
 
 class QueryError(ValueError):
     """A query or search argument the user must change; the message says how."""
-
-
-@dataclass(frozen=True)
-class SearchConfig:
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    candidates: int = 50  # per retriever, before fusion
-    expand: bool = True
-    expand_dense: bool = False  # expanded terms are keywords: they help BM25 more than embeddings
-    disabled_rules: frozenset[str] = frozenset()
-    # One article can fill a whole page of hits with its passages; past this many passages from
-    # one prose source, further ones move below the other results (statutes are not limited).
-    max_per_source: int = 1
-    correct_typos: bool = True  # 网代 → 网贷: pinyin homophones of domain words (index/spelling.py)
 
 
 @dataclass(frozen=True)
@@ -74,9 +58,10 @@ class Hit:
 
     @property
     def citation(self) -> str:
-        if self.chunk.citation:
+        if self.chunk.citation and self.chunk.provenance == "official":
             return self.chunk.citation
-        return "《" + self.chunk.title + "》" + ("·" + self.chunk.heading_path[-1] if self.chunk.heading_path else "")
+        where = "《" + self.chunk.title + "》" + ("·" + self.chunk.heading_path[-1] if self.chunk.heading_path else "")
+        return ("上传的文档" + where) if self.chunk.provenance == "user" else where
 
     def to_dict(self) -> dict[str, Any]:
         c = self.chunk
@@ -94,6 +79,7 @@ class Hit:
             "end": c.end,
             "chunk_id": c.id,
             "collection": c.collection,
+            "provenance": c.provenance,
             "status": c.status,
             "scores": {
                 "fused": round(self.score, 6),
@@ -173,13 +159,32 @@ class Searcher:
         self.chunks = data.chunks
         laws: dict[str, list[str]] = {}
         for c in self.chunks:
-            if c.kind == "statute" and c.law:
+            if c.kind == "statute" and c.law and c.provenance == "official":
                 laws.setdefault(c.law, list(c.meta.get("aliases", [])))
         self.aliases = (aliases or AliasTable()).with_laws(laws)
         self.laws = sorted(laws)
-        self._articles = {(c.law, c.article, c.suffix): i for i, c in enumerate(self.chunks) if c.kind == "statute"}
+        # Only official text answers "what does this article say": an upload never shadows the law.
+        self._articles = {
+            (c.law, c.article, c.suffix): i
+            for i, c in enumerate(self.chunks)
+            if c.kind == "statute" and c.provenance == "official"
+        }
         self._by_id = {c.id: c for c in self.chunks}
         self._citers: dict[str, list[Chunk]] | None = None  # built on first use
+
+    def with_(self, *, config: SearchConfig | None = None, embedder: Embedder | None = None) -> Searcher:
+        """The same loaded index under another SearchConfig or embedder; this searcher is unchanged.
+
+        Eval and calibration use it to try settings without reloading the index.
+        """
+        out = copy.copy(self)
+        if config is not None:
+            if not isinstance(config, SearchConfig):
+                raise TypeError(f"config must be a SearchConfig. Currently, config is {type(config).__name__}")
+            out.config = config
+        if embedder is not None:
+            out.embedder = embedder
+        return out
 
     @property
     def speller(self) -> Speller:
@@ -209,8 +214,13 @@ class Searcher:
             raise QueryError(f"不认识的过滤条件 {sorted(unknown)}；可用 law、kind、status、collection")
 
         def values(name: str) -> tuple[str, ...]:
-            v = filters.get(name) or ()
-            return (v,) if isinstance(v, str) else tuple(v)
+            v = filters.get(name)
+            if v is None:
+                return ()
+            v = (v,) if isinstance(v, str) else v
+            if not isinstance(v, list | tuple | set | frozenset) or not all(isinstance(x, str) for x in v):
+                raise QueryError(f"过滤条件 {name} 应是文字或文字列表，现在是 {filters.get(name)!r}")
+            return tuple(v)
 
         laws = []
         for name in values("law"):

@@ -40,6 +40,9 @@ class Article:
     status: str = ""
 
 
+USER_COLLECTION = "user"  # uploads: documents only, never law (ingest/pipeline.py)
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A searchable piece of a source: one statute article, or a passage of prose.
@@ -66,6 +69,11 @@ class Chunk:
     version: str = ""
     collection: str = "default"
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provenance(self) -> str:
+        """"official" for the corpus and the statute library, "user" for an uploaded document."""
+        return "user" if self.collection == USER_COLLECTION else "official"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

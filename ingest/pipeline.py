@@ -2,6 +2,12 @@
 
 ``ingest(paths)`` reads every supported file below the paths. A file that
 cannot be read is reported with its problem and skipped; the others still go in.
+
+Provenance is decided here, once: only official collections (the corpus/ folder, checked
+character for character against the official texts, and the statute library) yield statute
+articles. A user collection (uploads) yields documents only: an uploaded file shaped like a
+statute is read as a document, and one whose title names a known law is refused, so an upload
+can never stand in for, or shadow, the law's own text.
 """
 
 from __future__ import annotations
@@ -117,11 +123,15 @@ def source_key(path: Path, roots: list[Path]) -> str:
 
 @dataclass(frozen=True)
 class Collection:
-    """More files to ingest with the main paths, under their own collection name and key prefix."""
+    """More files to ingest with the main paths, under their own collection name and key prefix.
+
+    ``official=False`` (uploads) never yields statute articles (see the module docstring).
+    """
 
     paths: tuple[str | Path, ...]
     name: str
     key_prefix: str = ""
+    official: bool = True
 
 
 def ingest(
@@ -130,35 +140,52 @@ def ingest(
     collection: str = "default",
     progress: bool = False,
     key_prefix: str = "",
+    official: bool = True,
     also: Iterable[Collection] = (),
 ) -> IngestResult:
     """Read every file below ``paths`` (and ``also``) into chunks, in one pass.
 
-    Articles in any collection are checked against the statutes of all of them, so an
-    uploaded article that misquotes a corpus statute is reported too.
+    Articles in any collection are checked against the statutes of the official ones, so an
+    uploaded article that misquotes a corpus statute is reported too. ``official=False`` reads
+    ``paths`` as a user collection.
     """
     t0 = time.perf_counter()
     report = IngestReport()
-    work: list[tuple[Path, str, str]] = []  # (file, source key, collection)
-    for group in [Collection(tuple(paths), collection, key_prefix), *also]:
+    work: list[tuple[Path, str, str, bool]] = []  # (file, source key, collection, official)
+    for group in [Collection(tuple(paths), collection, key_prefix, official), *also]:
         roots = [Path(p) for p in group.paths]
         files, problems = discover(roots)
         report.errors += problems
-        work += [(f, group.key_prefix + source_key(f, roots), group.name) for f in files]
+        work += [(f, group.key_prefix + source_key(f, roots), group.name, group.official) for f in files]
     chunks: list[Chunk] = []
     sources: dict[str, str] = {}
     articles: list[Article] = []
     prose_docs: list[tuple[str, str, int]] = []
     statute_laws: dict[str, list[str]] = {}
 
-    for path, key, coll in tqdm(work, desc="ingest", unit="file", disable=not progress):
+    known_laws = AliasTable()
+    for path, key, coll, official in tqdm(work, desc="ingest", unit="file", disable=not progress):
         try:
             loaded = load_text(path)
             meta, body = split_front_matter(loaded.text)
             declared = _declared_kind(meta)
             # Undeclared: an official text has several lines that start an article.
             doc = None if declared == ARTICLE else parse_statute(loaded.text, source=key, front=(meta, body))
-            if doc is not None and (declared == STATUTE or len(doc.articles) >= 3):
+            statute_shaped = doc is not None and (declared == STATUTE or len(doc.articles) >= 3)
+            if not official:
+                title = str(meta.get("title") or title_of(loaded.text[body:], path.stem))
+                claimed = known_laws.resolve(title) or (doc.law and known_laws.resolve(doc.law) if doc else None)
+                if claimed:
+                    raise ValueError(
+                        f"标题自称是《{claimed}》。上传的文档不能替代法律原文（法律原文只来自官方法律库），"
+                        "所以没有加入；如果这是你自己的笔记或文章，请把标题改成别的名字再添加"
+                    )
+                if statute_shaped:
+                    report.warnings.append(
+                        f"{path.name}: 看起来是法规文本，但上传的文档只按普通文档处理，不会被当作法律原文引用"
+                    )
+                    doc, statute_shaped = None, False
+            if statute_shaped:
                 if not doc.articles:
                     raise StatuteError(
                         f"{path.name}: 声明为法规（kind: statute），但没有找到任何“第X条”；"

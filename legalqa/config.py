@@ -7,9 +7,9 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from legalqa.index.dense import KINDS
-from legalqa.index.search import SearchConfig
-from legalqa.qa.compose import AnswerConfig
+from legalqa.index.config import DENSE_KINDS as KINDS
+from legalqa.index.config import SearchConfig
+from legalqa.qa.config import AnswerConfig
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULTS = Path(__file__).with_name("defaults.toml")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from legalqa.index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
@@ -18,6 +18,7 @@ from legalqa.index.sparse import tokenize
 from legalqa.ingest.citations import canonical, find_citations
 from legalqa.ingest.models import Chunk, Span
 from legalqa.ingest.numerals import cn_to_int
+from legalqa.qa.config import AnswerConfig
 from legalqa.qa.models import Answer, Citation
 from legalqa.qa.select import CitationSelector
 from legalqa.qa.terms import overlap as _overlap
@@ -27,33 +28,6 @@ DISCLAIMER = "以上内容是根据所列来源整理的一般性法律信息，
 # A sentence keeps the closing quotation marks after its final punctuation: …关我什么事?”
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?[”’」』\"]*")
 _ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
-
-
-@dataclass(frozen=True)
-class AnswerConfig:
-    """Composer settings; legalqa/defaults.toml overrides them. scripts/calibrate.py calibrates
-    ``min_evidence`` on the tune split; docs/retrieval.md records how the selection was chosen."""
-
-    k: int = 8
-    # Evidence = best cosine similarity + rule_bonus per fired expansion rule (at most 2): in-domain
-    # words (网贷, 担保, 征信 …) are evidence too. Below min_evidence, with no named article, abstain.
-    min_evidence: float = 0.888
-    rule_bonus: float = 0.0
-    # Which statutes to cite: "model" asks the trained citation selector (qa/select.py, file
-    # ``selector_model``, default qa/data/citation_selector.json); "relative" cites up to
-    # max_statutes whose fused score is at least ``relative`` times the best one's.
-    selector: str = "model"
-    selector_model: str = ""
-    max_statutes: int = 3
-    relative: float = 0.90
-    lead_sentences: int = 2
-    lead_min_terms: int = 1  # distinct question or expansion words (2+ characters) the lead passage must contain
-
-    def __post_init__(self) -> None:
-        if self.selector not in ("model", "relative"):
-            raise ValueError(f"selector must be 'model' or 'relative'. Currently, selector is {self.selector!r}")
-        if self.k < 1:
-            raise ValueError(f"k must be greater than 0. Currently, k is {self.k}")
 
 
 def evidence_score(top_dense: float, rules: float, cfg: AnswerConfig) -> float:

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 from legalqa.eval.metrics import latency_metrics  # noqa: E402
 from legalqa.ingest.pipeline import ingest  # noqa: E402
 
-from legalqa import engine  # noqa: E402
 from legalqa.config import load_settings  # noqa: E402
+from legalqa.engine import Engine  # noqa: E402
 
 
 def timed(fn) -> float:
@@ -49,19 +49,18 @@ def main() -> None:
     for _ in range(max(1, args.runs - 1)):
         home = Path(tempfile.mkdtemp(prefix="legalqa-bench-"))
         s = base.with_(home=home, index_dir=home / "index")
-        cold.append(timed(lambda s=s: engine.build(s)))
+        cold.append(timed(lambda s=s: Engine(s).build()))
     for _ in range(args.runs):
-        incr.append(timed(lambda s=s: engine.build(s)))
+        incr.append(timed(lambda s=s: Engine(s).build()))
     rows.append(("index build, cold (s)", statistics.median(cold)))
     rows.append(("index build, incremental, no changes (s)", statistics.median(incr)))
 
     questions = [json.loads(line)["question"] for line in open(ROOT / "eval" / "questions.jsonl", encoding="utf-8")]
-    searcher = engine.searcher(s)
-    composer = engine.composer(s)
+    engine = Engine(s)
     for q in questions[:5]:
-        composer.ask(q)  # warm up
-    search_ms = [timed(lambda q=q: searcher.search(q, 5)) * 1000 for q in questions]
-    ask_ms = [timed(lambda q=q: composer.ask(q)) * 1000 for q in questions]
+        engine.ask(q)  # warm up
+    search_ms = [timed(lambda q=q: engine.search(q, 5)) * 1000 for q in questions]
+    ask_ms = [timed(lambda q=q: engine.ask(q)) * 1000 for q in questions]
     search, ask = latency_metrics(search_ms), latency_metrics(ask_ms)  # the eval's percentiles
     rows += [
         ("search p50, warm (ms)", search["latency_p50_ms"]),
@@ -71,14 +70,26 @@ def main() -> None:
     ]
 
     code = (
-        "import time; t=time.perf_counter(); from legalqa import engine; from legalqa.config import load_settings; "
+        "import time; t=time.perf_counter(); from legalqa.engine import Engine; from legalqa.config import load_settings; "
         f"s=load_settings().with_(home=__import__('pathlib').Path({str(s.home)!r}), "
         f"index_dir=__import__('pathlib').Path({str(s.index_dir)!r})); "
-        "engine.composer(s).ask('我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？'); print(time.perf_counter()-t)"
+        "Engine(s).ask('我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？'); print(time.perf_counter()-t)"
     )
     starts = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                    cwd=ROOT).stdout.strip()) for _ in range(args.runs)]
     rows.append(("cold start to first answer, new process (s)", statistics.median(starts)))
+
+    # The command line, cold: a new process each time, as a user runs it.
+    cli = str(Path(sys.executable).with_name("legalqa"))
+    env = dict(__import__("os").environ, LEGALQA_HOME=str(s.home), LEGALQA_INDEX=str(s.index_dir))
+    for label, argv in (
+        ("legalqa --help, cold (s)", [cli, "--help"]),
+        ("legalqa ask --bad-flag (argument error), cold (s)", [cli, "ask", "--bad-flag"]),
+        ("legalqa search, cold, whole command (s)", [cli, "search", "替朋友还了网贷能要回来吗"]),
+        ("legalqa ask, cold, whole command (s)", [cli, "ask", "我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？"]),
+    ):
+        runs = [timed(lambda a=argv: subprocess.run(a, capture_output=True, cwd=ROOT, env=env)) for _ in range(args.runs)]
+        rows.append((label, statistics.median(runs)))
 
     # The page: Streamlit's AppTest runs app.py in a new process, as a first visitor would.
     page = (
@@ -90,7 +101,6 @@ def main() -> None:
         "[(lambda t0: (at.chat_input[0].set_value(q).run(), later.append(time.perf_counter()-t0)))(time.perf_counter()) for q in qs]; "
         "print(json.dumps([first, later]))"
     )
-    env = dict(__import__("os").environ, LEGALQA_HOME=str(s.home), LEGALQA_INDEX=str(s.index_dir))
     firsts, laters = [], []
     for _ in range(args.runs):
         out = subprocess.run([sys.executable, "-c", page], capture_output=True, text=True, check=True, cwd=ROOT, env=env)

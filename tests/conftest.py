@@ -25,26 +25,27 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_settings(tmp_path_factory):
-    """Settings pointing at a fresh index of the default corpus, built once with the real default model."""
-    from legalqa import engine
+def real_engine(tmp_path_factory):
+    """An Engine over a fresh index of the default corpus, built once with the real default model."""
     from legalqa.config import load_settings
+    from legalqa.engine import Engine
 
     home = tmp_path_factory.mktemp("legalqa-home")
-    settings = load_settings().with_(home=home, index_dir=home / "index")
-    engine.build(settings)
-    return settings
+    engine = Engine(load_settings().with_(home=home, index_dir=home / "index"))
+    engine.build()
+    return engine
 
 
 @pytest.fixture(scope="session")
-def real_searcher(real_settings):
-    from legalqa import engine
-
-    return engine.searcher(real_settings)
+def real_settings(real_engine):
+    return real_engine.settings
 
 
 @pytest.fixture(scope="session")
-def real_composer(real_settings):
-    from legalqa import engine
+def real_searcher(real_engine):
+    return real_engine.searcher
 
-    return engine.composer(real_settings)
+
+@pytest.fixture(scope="session")
+def real_composer(real_engine):
+    return real_engine.composer

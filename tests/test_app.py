@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from legalqa import engine
 from legalqa.config import load_settings
+from legalqa.engine import Engine
 
 pytestmark = pytest.mark.model
 
@@ -45,7 +45,7 @@ def build_session_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cache = REPO / ".legalqa" / "embedding-cache"
     if cache.is_dir() and not (home / "embedding-cache").exists():
         shutil.copytree(cache, home / "embedding-cache")
-    engine.build(load_settings(env={"LEGALQA_HOME": str(home)}))
+    Engine(load_settings(env={"LEGALQA_HOME": str(home)})).build()
     return home
 
 
@@ -167,10 +167,13 @@ def test_misquote_note_is_shown_next_to_the_source(home):
 
 def test_second_question_reloads_nothing(home, monkeypatch):
     at = ask(NAMED)
+    import legalqa.index.embedder
+    import legalqa.index.store
+
     loads = []
-    for name in ("load_index", "embedder_for"):
-        real = getattr(engine, name)
-        monkeypatch.setattr(engine, name, lambda *a, _real=real, _name=name, **k: loads.append(_name) or _real(*a, **k))
+    for module, name in ((legalqa.index.store, "load_index"), (legalqa.index.embedder, "get_embedder")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _real=real, _name=name, **k: loads.append(_name) or _real(*a, **k))
     at.chat_input[0].set_value("连带责任保证是什么意思？").run()
     check(at)
     assert len(at.chat_message) == 4 and loads == []
@@ -179,7 +182,7 @@ def test_second_question_reloads_nothing(home, monkeypatch):
 def test_showcase_question(home):
     at = ask(SHOWCASE)
     assert SHOWCASE in [m.value for m in at.markdown]
-    answer = engine.composer().ask(SHOWCASE)
+    answer = Engine().ask(SHOWCASE)
     if answer.abstained:
         # Structure holds either way: an abstention is said plainly, with no sources panel.
         assert any("没有作答" in i.value for i in at.info)
@@ -302,11 +305,14 @@ def test_upload_good_and_broken_file_then_remove(own_home):
         ("good.md", GOOD.encode(), "text/markdown"),
         ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "application/pdf"),
     ])
-    assert any("good.md: 已加入" in plain(s.value) for s in at.success)
     assert any("broken.pdf: 无法读取 .pdf 文件" in plain(e.value) for e in at.error)
-    assert (own_home / "user-docs" / "good.md").is_file()
+    assert any("good.md: 检查通过" in plain(w.value) and "整批都没有加入" in plain(w.value) for w in at.warning)
+    assert not (own_home / "user-docs" / "good.md").exists()  # a batch goes in whole or not at all
     assert not (own_home / "user-docs" / "broken.pdf").exists()
-    srch = engine.searcher()
+    at = _upload(at, [("good.md", GOOD.encode(), "text/markdown")])
+    assert any("good.md: 已加入" in plain(s.value) for s in at.success)
+    assert (own_home / "user-docs" / "good.md").is_file()
+    srch = Engine().searcher
     assert any(c.collection == "user" and c.title == "青蛙贷担保须知" for c in srch.chunks)
     assert "good.md" in [plain(m.value) for m in at.markdown]  # listed
 
@@ -314,7 +320,7 @@ def test_upload_good_and_broken_file_then_remove(own_home):
     check(at)
     assert any("已删除 good.md" in plain(s.value) for s in at.success)
     assert not (own_home / "user-docs" / "good.md").exists()
-    assert not any(c.collection == "user" for c in engine.searcher().chunks)
+    assert not any(c.collection == "user" for c in Engine().searcher.chunks)
     assert {p: p.read_bytes() for p in (REPO / "corpus").rglob("*.md")} == corpus_before
 
 

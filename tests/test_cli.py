@@ -32,3 +32,20 @@ def test_ingest_with_some_unreadable_files_writes_the_index_and_exits_1(tmp_path
     out = capsys.readouterr().out
     assert code == 1 and "bad.txt" in out
     assert (tmp_path / "idx" / "manifest.json").is_file()
+
+
+def test_ingest_of_paths_without_an_index_says_what_it_would_replace(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("LEGALQA_HOME", str(tmp_path / "home"))
+    (tmp_path / "one.md").write_text("# 借条\n\n借条要写清楚借款金额。\n", encoding="utf-8")
+    assert main(["ingest", str(tmp_path / "one.md"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "替换默认索引" in err and "--index" in err and "--replace" in err
+    assert not (tmp_path / "home" / "index").exists()
+    assert main(["ingest", str(tmp_path / "one.md"), "--replace", "--model", "fake", "-q"]) == 0
+    assert (tmp_path / "home" / "index" / "manifest.json").is_file()
+
+
+def test_undecodable_bytes_in_an_argument_are_one_clear_line(capsys):
+    assert main(["ask", "借款\udcff"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "无法识别的字节" in line and "UTF-8" in line and "Traceback" not in line

@@ -1,4 +1,4 @@
-"""The same search through LangChain, HTTP and the CLI's JSON: thin faces over one Searcher."""
+"""The same search through LangChain, HTTP and the CLI's JSON: thin faces over one Engine."""
 
 import json
 
@@ -7,11 +7,12 @@ import pytest
 pytestmark = pytest.mark.model
 
 
-def test_langchain_retriever_inside_a_runnable_chain(real_searcher):
+def test_langchain_retriever_inside_a_runnable_chain(real_engine):
     from langchain_core.runnables import RunnableLambda
-    from legalqa.qa.langchain import LegalQARetriever
 
-    retriever = LegalQARetriever(searcher=real_searcher, k=4, filters={"kind": "statute"})
+    from legalqa.langchain import LegalQARetriever
+
+    retriever = LegalQARetriever(engine=real_engine, k=4, filters={"kind": "statute"})
     chain = retriever | RunnableLambda(lambda docs: [d.metadata["citation"] for d in docs])
     cites = chain.invoke("民法典第七百条")
     assert cites[0] == "《中华人民共和国民法典》第七百条" and len(cites) == 4
@@ -21,7 +22,8 @@ def test_langchain_retriever_inside_a_runnable_chain(real_searcher):
 
 def test_langchain_embeddings_match_the_index_model(real_searcher):
     import numpy as np
-    from legalqa.qa.langchain import LegalQAEmbeddings
+
+    from legalqa.langchain import LegalQAEmbeddings
 
     emb = LegalQAEmbeddings(real_searcher.embedder)
     q = emb.embed_query("保证人")
@@ -30,11 +32,12 @@ def test_langchain_embeddings_match_the_index_model(real_searcher):
     assert np.linalg.norm(q) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_http_api(real_settings):
+def test_http_api(real_engine):
     from fastapi.testclient import TestClient
-    from legalqa.qa.http import create_app
 
-    client = TestClient(create_app(real_settings))
+    from legalqa.http import create_app
+
+    client = TestClient(create_app(real_engine), base_url="http://localhost")
     assert client.get("/health").json()["status"] == "ok"
     r = client.post("/search", json={"query": "替朋友还了网贷能要回来吗", "k": 5})
     assert r.status_code == 200
@@ -49,9 +52,12 @@ def test_http_api(real_settings):
 
 def test_http_missing_index_is_503(tmp_path, real_settings):
     from fastapi.testclient import TestClient
-    from legalqa.qa.http import create_app
 
-    client = TestClient(create_app(real_settings.with_(index_dir=tmp_path / "none")))
+    from legalqa.engine import Engine
+    from legalqa.http import create_app
+
+    client = TestClient(create_app(Engine(real_settings.with_(index_dir=tmp_path / "none"))),
+                        base_url="http://localhost")
     r = client.post("/search", json={"query": "借款", "k": 5})
     assert r.status_code == 503 and "legalqa ingest" in r.json()["detail"]
     r = client.get("/health")
@@ -62,10 +68,12 @@ def test_http_missing_selector_model_is_503_with_the_fix(tmp_path, real_settings
     from dataclasses import replace
 
     from fastapi.testclient import TestClient
-    from legalqa.qa.http import create_app
+
+    from legalqa.engine import Engine
+    from legalqa.http import create_app
 
     answer = replace(real_settings.answer, selector_model=str(tmp_path / "none.json"))
-    client = TestClient(create_app(real_settings.with_(answer=answer)))
+    client = TestClient(create_app(Engine(real_settings.with_(answer=answer))), base_url="http://localhost")
     r = client.post("/ask", json={"question": "借款逾期怎么办"})
     assert r.status_code == 503 and "train_selector.py" in r.json()["detail"]
 

@@ -20,11 +20,15 @@ ROUND = "lq_upload_round"  # bumping it gives the uploader a new key, which clea
 
 
 def _add(files) -> None:
-    results = uploads.add([(f.name, f.getvalue()) for f in files], resources.settings())
     st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1
+    try:
+        results = uploads.add([(f.name, f.getvalue()) for f in files], resources.settings())
+    except uploads.UploadError as exc:
+        st.error(md_escape(str(exc)))
+        return
     for r in results:
-        (st.success if r.ok else st.error)(md_escape(r.message))
-    if any(r.ok for r in results):
+        (st.success if r.ok else st.warning if r.valid else st.error)(md_escape(r.message))
+    if all(r.ok for r in results):
         resources.run_build()
 
 

@@ -1,8 +1,8 @@
-"""What the pages share: the searcher and composers (loaded once per process), and friendly failures.
+"""What the pages share: one Engine (loaded once per process), and friendly failures.
 
-The index and the model are held by ``st.cache_resource`` keyed on the index
-on disk (folder, model, build time, corpus hash), so every question after the
-first reuses them, and a rebuild (an upload) is picked up on the next run.
+The Engine is held by ``st.cache_resource`` keyed on the settings, so every question after
+the first reuses the loaded index and model; the Engine itself notices a rebuild (an upload)
+and reloads the index on the next question.
 """
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 
 import streamlit as st
 from legalqa.index.embedder import EmbedderError
 from legalqa.index.search import Searcher
-from legalqa.index.store import IndexLoadError, read_manifest
-from legalqa.qa.compose import Composer
+from legalqa.index.store import IndexLoadError
 from legalqa.qa.models import Answer
-from legalqa.qa.verify import self_check
 from legalqa.ui.render import md_escape
 
-from legalqa import engine
-from legalqa.config import Settings
+from legalqa.config import Settings, load_settings
+from legalqa.engine import AnswerCheckError, Engine
+
+__all__ = ["AnswerCheckError", "ask", "current", "guarded", "require_searcher", "run_build", "searcher", "settings"]
 
 log = logging.getLogger("legalqa.ui")
 
@@ -48,55 +47,42 @@ def guarded(page: Callable[[], None]) -> Callable[[], None]:
     return run
 
 
-class AnswerCheckError(RuntimeError):
-    """An answer failed its self-check: a bug, never shown as if it were fine."""
-
-
 def settings() -> Settings:
-    return engine.settings()
+    return load_settings()
 
 
 @st.cache_resource(show_spinner="正在加载索引和模型（启动后只需一次）…", max_entries=2)
-def _searcher(index_dir: str, model: str, built_at: str, corpus_hash: str) -> Searcher:
-    # The arguments are the cache key; engine.searcher reads the same settings and manifest.
-    return engine.searcher(settings())
+def engine(_settings: Settings, key: str) -> Engine:
+    """The page's one Engine for these settings (``key`` is their cache key); it follows index rebuilds itself."""
+    return Engine(_settings)
+
+
+def current() -> Engine:
+    s = settings()
+    return engine(s, repr(s))
 
 
 def searcher() -> Searcher:
-    """The process-wide searcher. Raises IndexLoadError / EmbedderError when it cannot load."""
-    s = settings()
-    m = read_manifest(s.index_dir)
-    return _searcher(str(s.index_dir), s.model, str(m.get("built_at")), str(m.get("corpus_hash")))
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _composer(_srch: Searcher, key: str, k: int) -> Composer:
-    return Composer(_srch, replace(settings().answer, k=k))
+    """The engine's searcher. Raises IndexLoadError / EmbedderError when it cannot load."""
+    return current().searcher
 
 
 def ask(question: str, k: int, laws: tuple[str, ...] = (), kinds: tuple[str, ...] = ()) -> Answer:
-    """Answer with the same composer as the CLI, then self-check it as the CLI does.
+    """Answer through the engine, as the CLI does (the engine self-checks every answer).
 
     Raises:
         QueryError: the question must change (empty, too long, bad filter).
         AnswerCheckError: the answer's quotes failed verification (a bug).
     """
-    srch = searcher()
-    m = srch.data.manifest
-    key = f"{srch.data.path}|{m.get('built_at')}|{m.get('corpus_hash')}"
     filters = {"law": list(laws), "kind": list(kinds)} if laws or kinds else None
-    answer = _composer(srch, key, k).ask(question, filters)
-    problems = self_check(answer, srch)
-    if problems:
-        raise AnswerCheckError("；".join(problems))
-    return answer
+    return current().ask(question, filters, k=k)
 
 
 def run_build(on_done: Callable[[], None] | None = None) -> bool:
     """Rebuild the index with a progress bar. Returns whether it worked (failures are shown)."""
     bar = st.progress(0.0, text="准备建立索引…")
     try:
-        manifest, report = engine.build(settings(), on_progress=lambda f, msg: bar.progress(f, text=msg))
+        manifest, report = current().build(on_progress=lambda f, msg: bar.progress(f, text=msg))
     except Exception as exc:  # shown, not raised: a failed build must not become a traceback on the page
         log.exception("index build failed")
         bar.empty()

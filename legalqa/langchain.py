@@ -8,9 +8,11 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from legalqa.index.embedder import Embedder
-from legalqa.index.search import Hit, Searcher
 from pydantic import ConfigDict
+
+from legalqa.engine import Engine
+from legalqa.index.embedder import Embedder
+from legalqa.index.search import Hit
 
 
 def hit_to_document(hit: Hit) -> Document:
@@ -22,33 +24,27 @@ def hit_to_document(hit: Hit) -> Document:
 class LegalQARetriever(BaseRetriever):
     """Returns statute articles and article passages as Documents with citation and score metadata.
 
-    ``searcher`` defaults to the process-wide one for the configured index.
+    ``engine`` defaults to an Engine over the configured index, made on first use and kept by
+    this retriever. Filters (law, kind, status, collection) are those of ``Engine.search``.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    searcher: Searcher | None = None
+    engine: Engine | None = None
     k: int = 5
     filters: dict[str, Any] | None = None
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        searcher = self.searcher
-        if searcher is None:
-            from legalqa import engine
-
-            searcher = engine.searcher()
-        return [hit_to_document(h) for h in searcher.search(query, self.k, self.filters)]
+        if self.engine is None:
+            self.engine = Engine()
+        return [hit_to_document(h) for h in self.engine.hits(query, self.k, self.filters)]
 
 
 class LegalQAEmbeddings(Embeddings):
     """The index's embedding model, with E5's query/passage sides handled for you."""
 
     def __init__(self, embedder: Embedder | None = None):
-        if embedder is None:
-            from legalqa import engine
-
-            embedder = engine.embedder_for(engine.settings())
-        self.embedder = embedder
+        self.embedder = embedder if embedder is not None else Engine().embedder
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embedder.embed_documents(list(texts)).tolist()
