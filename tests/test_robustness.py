@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from legalqa.index.search import QueryError
+from legalqa.index.store import IndexLoadError
 
 from legalqa.cli import main
 from legalqa.config import load_settings
 from legalqa.engine import Engine
 from legalqa.http import create_app
-from legalqa.index.search import QueryError
-from legalqa.index.store import IndexLoadError
 
 REPO = Path(__file__).resolve().parents[1]
 
