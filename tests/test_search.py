@@ -1,6 +1,6 @@
 """Hybrid search over the default corpus: exact lookup, filters, bad queries, and the output schema.
 
-A deterministic fake embedder keeps these exact and fast; tests/test_faces.py and tests/test_answers.py use the real model.
+A deterministic fake embedder keeps these exact and fast; searches with the real model are in tests/test_answers.py and tests/test_faces.py (marker ``model``).
 """
 
 from dataclasses import replace

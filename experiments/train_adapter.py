@@ -11,7 +11,7 @@ database and, for laws it lacks (or only has in a superseded version), from
 Then ``W`` is measured on our own eval set against the real index, dense-only and hybrid, on
 the tune and held-out splits, with and without the adapter.
 
-    OMP_WAIT_POLICY=PASSIVE python scripts/train_adapter.py --work /tmp/adapter
+    OMP_WAIT_POLICY=PASSIVE python experiments/train_adapter.py --work /tmp/adapter
 
 Stages cache their outputs in ``--work`` (library.jsonl, *.npy), so a rerun embeds nothing new.
 """
