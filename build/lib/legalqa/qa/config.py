@@ -1,0 +1,46 @@
+"""Answer settings: a plain dataclass with no heavy imports, so reading settings loads no model or index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """Composer settings; legalqa/defaults.toml overrides them. scripts/calibrate.py calibrates
+    ``min_evidence`` on the tune split; docs/retrieval.md records how the selection was chosen."""
+
+    k: int = 8
+    # Evidence = best cosine similarity + rule_bonus per fired expansion rule (at most 2): in-domain
+    # words (网贷, 担保, 征信 …) are evidence too. Below min_evidence, with no named article, abstain.
+    min_evidence: float = 0.888
+    rule_bonus: float = 0.0
+    # Which statutes to cite: "model" asks the trained citation selector (qa/select.py, file
+    # ``selector_model``, default qa/data/citation_selector.json); "relative" cites up to
+    # max_statutes whose fused score is at least ``relative`` times the best one's.
+    selector: str = "model"
+    selector_model: str = ""
+    max_statutes: int = 3
+    relative: float = 0.90
+    lead_sentences: int = 2
+    lead_min_terms: int = 1  # distinct question or expansion words (2+ characters) the lead passage must contain
+
+    def __post_init__(self) -> None:
+        if self.selector not in ("model", "relative"):
+            raise ValueError(f"selector must be 'model' or 'relative'. Currently, selector is {self.selector!r}")
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+            raise ValueError(f"k must be greater than 0. Currently, k is {self.k!r}")
+        if isinstance(self.max_statutes, bool) or not isinstance(self.max_statutes, int) or self.max_statutes < 1:
+            raise ValueError(f"max_statutes must be greater than 0. Currently, max_statutes is {self.max_statutes!r}")
+        for name in ("min_evidence", "rule_bonus", "relative"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{name} must be a number. Currently, {name} is {value!r}")
+        if not 0 < self.relative <= 1:
+            raise ValueError(f"relative must be in (0, 1]. Currently, relative is {self.relative!r}")
+        for name in ("lead_sentences", "lead_min_terms"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an integer of at least 0. Currently, {name} is {value!r}")
+
+
