@@ -25,7 +25,7 @@ from legalqa.ingest.frontmatter import split_front_matter
 from legalqa.ingest.loaders import SUFFIXES, LoadError, load_text
 from legalqa.ingest.models import Article, Chunk
 from legalqa.ingest.prose import chunk_prose, title_of
-from legalqa.ingest.statutes import StatuteDoc, StatuteError, parse_statute
+from legalqa.ingest.statutes import StatuteDoc, StatuteError, check_unique, parse_statute
 from tqdm import tqdm
 
 STATUTE, ARTICLE = "statute", "article"
@@ -191,6 +191,7 @@ def ingest(
                         f"{path.name}: 声明为法规（kind: statute），但没有找到任何“第X条”；"
                         "每条应另起一行，以“第X条”加空格开头，如“第一条 为了……”"
                     )
+                check_unique(doc)  # a repeated 第X条 would make its citation name two articles
                 articles.extend(doc.articles)
                 statute_laws.setdefault(doc.law, []).extend(doc.aliases)
                 chunks.extend(_statute_chunks(doc, key, coll))

@@ -14,6 +14,7 @@ from legalqa.ingest.numerals import int_to_cn
 from legalqa.ingest.statutes import (
     StatuteDoc,
     StatuteError,
+    check_unique,
     heading_level,
     normalize_heading,
     parse_statute,
@@ -122,6 +123,7 @@ def test_markdown_fixture_articles():
         ("第一千零六十四条", 1064, 0),
         ("第一条", 1, 0),  # in the annex: the annex ends 第一千零六十四条, but a label is a label
     ]
+    assert doc.repeats == (("第一条", 21, 59),)  # so check_unique (read_statute, ingest) refuses the file
     first = doc.articles[0]
     assert first.text == "为了规范示例，制定本法。"
     assert (first.law, first.source, first.version, first.status) == (
@@ -333,9 +335,10 @@ def test_heading_helpers():
 
 def test_read_statute_md_and_txt(tmp_path):
     md = tmp_path / "示例法.md"
-    md.write_text(MD, encoding="utf-8")
+    without_annex = MD[: MD.index("附件：格式文本")]
+    md.write_text(without_annex, encoding="utf-8")
     doc = read_statute(md)
-    assert (doc.source, len(doc.articles), doc.text) == (str(md), 7, MD)
+    assert (doc.source, len(doc.articles), doc.text, doc.repeats) == (str(md), 6, without_annex, ())
     txt = tmp_path / "示例法.txt"
     txt.write_bytes(b"\xef\xbb\xbf" + TXT.encode("utf-8"))  # with a BOM
     doc = read_statute(txt)
@@ -362,6 +365,28 @@ def test_read_statute_errors_name_the_file(tmp_path, name, content, message):
     with pytest.raises(StatuteError, match=message) as info:
         read_statute(path)
     assert name in str(info.value)
+
+
+def test_read_statute_refuses_a_repeated_article_number_naming_both_lines(tmp_path):
+    md = tmp_path / "示例法.md"
+    md.write_text(MD, encoding="utf-8")  # its annex starts a second 第一条 (line 59; the first is line 21)
+    with pytest.raises(StatuteError) as info:
+        read_statute(md)
+    message = str(info.value)
+    assert message.startswith(f"{md}: 条号重复：第一条 在第 21 行和第 59 行；")
+    assert "请分成两个文件" in message and "kind: article" in message
+
+
+def test_repeats_name_each_number_and_its_suffix_apart():
+    text = "# 某法\n\n第一条 甲。\n\n第二条 乙。\n\n第二条之一 丙。\n\n第二条 丁。\n\n第二条之一 戊。\n\n第一条 己。\n"
+    doc = parse_statute(text, source="x.md")
+    assert doc.repeats == (("第二条", 5, 9), ("第二条之一", 7, 11), ("第一条", 3, 13))
+    with pytest.raises(StatuteError, match="x.md: 条号重复：第二条 在第 5 行和第 9 行；第二条之一 在第 7 行和第 11 行；第一条 在第 3 行和第 13 行；"):
+        check_unique(doc)
+    many = "".join(f"第{int_to_cn(n)}条 文。\n" for n in (1, 2, 3, 4, 1, 2, 3, 4))
+    with pytest.raises(StatuteError, match="第三条 在第 3 行和第 7 行等 4 处；"):
+        check_unique(parse_statute(many, source="y.md"))
+    check_unique(parse_statute("第一条 甲。\n第一条之一 乙。\n第二条 丙。\n"))  # no repeat: no error
 
 
 def test_read_statute_missing_file(tmp_path):
@@ -451,10 +476,13 @@ def test_every_shared_law_parses_with_consecutive_articles(shared_dir):
     found: dict[str, list[str]] = {}
     split: dict[str, list[list[tuple[int, int]]]] = defaultdict(list)
     articles = with_articles = 0
+    repeated: dict[str, tuple] = {}
     for path in _shared_files(shared_dir):
         rel = path.relative_to(laws).as_posix()
         doc = parse_statute(path.read_text(encoding="utf-8"), source=rel)
         assert_exact_offsets(doc)
+        if doc.repeats:
+            repeated[rel] = doc.repeats
         keys = [(a.number, a.suffix) for a in doc.articles]
         articles += len(keys)
         with_articles += bool(keys)
@@ -467,6 +495,7 @@ def test_every_shared_law_parses_with_consecutive_articles(shared_dir):
     for folder, parts in split.items():
         whole = [k for part in sorted(parts, key=lambda keys: keys[0]) for k in part]
         assert numbering_problems(whole) == [], SPLIT[folder]
+    assert repeated == {}  # no official text repeats an article number, so check_unique refuses none
     unexpected = {rel: p for rel, p in found.items() if p and rel not in ALLOWED}
     assert unexpected == {}
     for rel, (reason, problems) in ALLOWED.items():
