@@ -194,7 +194,7 @@ def ingest(
                 check_unique(doc)  # a repeated 第X条 would make its citation name two articles
                 articles.extend(doc.articles)
                 statute_laws.setdefault(doc.law, []).extend(doc.aliases)
-                chunks.extend(_statute_chunks(doc, key, coll))
+                chunks.extend(statute_chunks(doc, key, coll))
             else:
                 title = str(meta.get("title") or title_of(loaded.text[body:], path.stem))
                 passages = chunk_prose(loaded.text, body)
@@ -227,7 +227,8 @@ def _declared_kind(meta: dict) -> str | None:
     return None
 
 
-def _statute_chunks(doc: StatuteDoc, key: str, collection: str) -> list[Chunk]:
+def statute_chunks(doc: StatuteDoc, key: str, collection: str) -> list[Chunk]:
+    """One chunk per article of a parsed statute, keyed ``key`` (its source), in ``collection``."""
     return [
         Chunk(
             id=chunk_id(STATUTE, doc.law, a.label, a.text),

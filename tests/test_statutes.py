@@ -14,10 +14,14 @@ from legalqa.ingest.numerals import int_to_cn
 from legalqa.ingest.statutes import (
     StatuteDoc,
     StatuteError,
+    announces_quote,
     check_unique,
+    continues,
     heading_level,
+    is_annex,
     normalize_heading,
     parse_statute,
+    plain_heading,
     read_statute,
 )
 
@@ -196,6 +200,55 @@ def test_amendment_quotes_are_not_articles():
     assert_exact_offsets(doc)
     assert [a.label for a in doc.articles] == ["第一条", "第二条", "第三条"]
     assert len(by_label(doc)["第二条"].paragraphs) == 3
+
+
+ANNOUNCED = """# 中华人民共和国宪法修正案（示例）
+
+<!-- INFO END -->
+
+第五十二条 宪法第三章中增加一节，作为第七节“监察委员会”；增加两条。内容如下：
+
+第七节 监察委员会
+
+第一百二十三条 中华人民共和国各级监察委员会是国家的监察机关。
+
+第一百二十四条 中华人民共和国设立国家监察委员会。
+
+监察委员会由下列人员组成：
+
+第五十三条 本修正案自公布之日起施行。
+
+## 第二章 其他
+
+第五十四条 前条后的一条，内容如下：
+
+第五十五条 接续的条号开始新的一条。
+"""
+
+
+def test_announced_unquoted_articles_stay_in_the_announcing_article():
+    doc = parse_statute(ANNOUNCED)
+    assert_exact_offsets(doc)
+    assert [a.label for a in doc.articles] == ["第五十二条", "第五十三条", "第五十四条", "第五十五条"]
+    a52 = by_label(doc)["第五十二条"]
+    assert [p.text for p in a52.paragraphs][1:] == [
+        "第七节 监察委员会",
+        "第一百二十三条 中华人民共和国各级监察委员会是国家的监察机关。",
+        "第一百二十四条 中华人民共和国设立国家监察委员会。",
+        "监察委员会由下列人员组成：",
+    ]
+    assert a52.heading_path == () and by_label(doc)["第五十三条"].heading_path == ()
+    assert by_label(doc)["第五十五条"].heading_path == ("第二章 其他",)
+
+
+def test_quote_helpers():
+    assert announces_quote("……分别作为第一百二十三条至第一百二十七条。内容如下:")
+    assert announces_quote("内容如下：") and not announces_quote("有下列情形之一的：")
+    assert continues((5, 0), (6, 0)) and continues((5, 0), (5, 1)) and continues((5, 1), (5, 2))
+    assert not continues((5, 0), (7, 0)) and not continues((5, 1), (5, 3)) and not continues((5, 0), (5, 0))
+    assert is_annex("附件一") and is_annex("附：国旗制法说明") and not is_annex("附条件的民事法律行为")
+    assert plain_heading("第二编 物 权") == "第二编 物权" and plain_heading("附 则") == "附则"
+    assert plain_heading("第四章规定的期间，不适用本条。") == ""
 
 
 TXT = """中华人民共和国示例法
@@ -431,9 +484,9 @@ ALLOWED = {
     "宪法/宪法修正案（1999年）.md": ("numbered on from 1993: starts at 第十二条", ["starts at 12"]),
     "宪法/宪法修正案（2004年）.md": ("numbered on from 1999: starts at 第十八条", ["starts at 18"]),
     "宪法/宪法修正案（2018年）.md": (
-        "starts at 第三十二条; its 第五十二条 inserts a new 第七节 whose articles 第一百二十三条–"
-        "第一百二十七条 are printed unquoted, as lines of their own",
-        ["starts at 32", "52 -> 123"],
+        "starts at 第三十二条; its 第五十二条 quotes the new 第一百二十三条–第一百二十七条 (printed "
+        "unquoted, as lines of their own), which stay 款 of 第五十二条",
+        ["starts at 32"],
     ),
     "行政法规/飞行基本规则(2007-10-18).md": (
         "the source runs each chapter's articles together on one line (第二条 … 第十条 follow "
