@@ -309,7 +309,7 @@ def test_upload_good_and_broken_file_then_remove(own_home):
     assert any("good.md: 检查通过" in plain(w.value) and "整批都没有加入" in plain(w.value) for w in at.warning)
     assert not (own_home / "user-docs" / "good.md").exists()  # a batch goes in whole or not at all
     assert not (own_home / "user-docs" / "broken.pdf").exists()
-    at = _upload(at, [("good.md", GOOD.encode(), "text/markdown")])
+    at = _upload(at.run(), [("good.md", GOOD.encode(), "text/markdown")])  # the page shows a fresh uploader
     assert any("good.md: 已加入" in plain(s.value) for s in at.success)
     assert (own_home / "user-docs" / "good.md").is_file()
     srch = Engine().searcher
