@@ -7,9 +7,16 @@
     bm25/           bm25s arrays (.npy, no pickles) and vocabulary
     report.json     the ingest report (warnings, article-vs-statute findings)
     hints.json      the plain-language hints indexed with statute articles (citation → words)
+    assets/         copies of the files query time reads (index/assets.py)
 
 A build writes to a temporary folder beside the target and renames it into
-place, so an interrupted build leaves the previous index untouched.
+place, so an interrupted build leaves the previous index untouched; the next
+build removes such folders once the process that made them is gone.
+
+The manifest records a checksum of every file and the assets the index was
+built with. Loading verifies both: a damaged file is IndexCorruptError, an
+installed asset that changed since the build is IndexStaleError, never a
+silent mix.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -25,12 +33,14 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from legalqa.index.assets import Assets, Pinned, changes, installed_assets, read_pinned, write_pinned
 from legalqa.index.dense import DenseIndex
 from legalqa.index.embedder import Embedder
-from legalqa.index.sparse import SparseIndex
+from legalqa.index.expansion import Rule
+from legalqa.index.sparse import SparseIndex, tokenizer_for
 from legalqa.ingest.models import Chunk
 
-FORMAT = 2  # 2: hints.json, read by the citation selector (qa/select.py)
+FORMAT = 3  # 2: hints.json, read by the citation selector (qa/select.py); 3: assets/ and checksums
 FIX = "请运行 `legalqa ingest` 重新建立索引"
 
 
@@ -50,6 +60,10 @@ class IndexMismatchError(IndexLoadError):
     pass
 
 
+class IndexStaleError(IndexLoadError):
+    """An installed file or setting the index was built with has changed since."""
+
+
 @dataclass
 class IndexData:
     path: Path
@@ -60,6 +74,27 @@ class IndexData:
     sparse: SparseIndex
     report: dict
     hints: dict[str, str] = field(default_factory=dict)  # what embed_text added, by citation
+    pinned: Pinned = field(kw_only=True)  # the query-time assets, read from the index folder
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The expansion rules the index was built with (Searcher's default)."""
+        return self.pinned.rules
+
+    @property
+    def terms(self) -> str:
+        """The legal dictionary (legal_terms.txt text) BM25 was segmented with."""
+        return self.pinned.terms
+
+    @property
+    def article_hints(self) -> dict[str, str]:
+        """The whole article hint table (``hints`` holds only the ones this corpus used)."""
+        return self.pinned.hints
+
+    @property
+    def selector_path(self) -> Path:
+        """The citation selector model pinned in the index, for ``CitationSelector.load``."""
+        return self.pinned.selector_path
 
 
 def embed_text(chunk: Chunk, hints: dict[str, str] | None = None) -> str:
@@ -160,14 +195,22 @@ def build_index(
     cache_dir: Path | None = None,
     dense_kind: str = "flat",
     hints: dict[str, str] | None = None,
+    assets: Assets | None = None,
     progress: bool = False,
 ) -> dict:
-    """Embed and index chunks into ``out_dir``, atomically. Returns the manifest."""
+    """Embed and index chunks into ``out_dir``, atomically. Returns the manifest.
+
+    ``assets`` (``index.assets.installed_assets``) are copied into the index and recorded in its
+    manifest; by default the package's own files, with no answer settings pinned. Build and
+    swap folders that a killed build left beside ``out_dir`` are removed first.
+    """
     if not chunks:
         raise ValueError("没有可索引的内容：语料为空，或所有文件都读取失败")
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stray(out_dir)
     t0 = time.perf_counter()
+    assets = assets or installed_assets(embedder.name)
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
     vectors, embedded = cache.embed(texts, embedder, progress)
@@ -184,11 +227,15 @@ def build_index(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "embedded": embedded,
         "hints": len(used),
+        "assets": assets.to_manifest(),
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    # pid and time in the name tell a later build whether the process that made it is gone.
+    tmp = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}-{time.time_ns()}")
+    tmp.mkdir(mode=0o700)
     try:
+        pinned = write_pinned(tmp, assets)
         DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
-        SparseIndex.build(texts).save(tmp / "bm25")
+        SparseIndex.build(texts, tokenizer_for(pinned["terms"].decode("utf-8"))).save(tmp / "bm25")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
@@ -197,6 +244,7 @@ def build_index(
                 f.write(json.dumps({"source": key, "text": text}, ensure_ascii=False) + "\n")
         (tmp / "report.json").write_text(json.dumps(report or {}, ensure_ascii=False, indent=1))
         (tmp / "hints.json").write_text(json.dumps(used, ensure_ascii=False, indent=1), encoding="utf-8")
+        manifest["checksums"] = {"algorithm": CHECKSUM, "files": file_checksums(tmp)}
         manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -218,6 +266,90 @@ def swap_into_place(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+_STRAY = re.compile(r"^\.(?P<name>.+)\.(?:building|old)-(?P<pid>\d+)-(?P<ns>\d+)$")
+# How much earlier than a process's recorded start a folder must be to prove another process made
+# it: the boot time the start is computed from is whole seconds and moves with clock adjustments.
+_START_SLACK_S = 60.0
+
+
+def remove_stray(out_dir: Path) -> list[Path]:
+    """Remove the ``.NAME.building-PID-NS`` / ``.NAME.old-PID-NS`` folders beside ``out_dir`` whose
+    process is gone (killed mid-build); a live build's folders are left alone. Returns the removed."""
+    out_dir = Path(out_dir)
+    removed = []
+    if not out_dir.parent.is_dir():
+        return removed
+    for p in out_dir.parent.iterdir():
+        m = _STRAY.match(p.name)
+        if m and m["name"] == out_dir.name and p.is_dir() and not _owner_alive(int(m["pid"]), int(m["ns"])):
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    return removed
+
+
+def _owner_alive(pid: int, made_ns: int) -> bool:
+    """Whether process ``pid`` may be the one that made a folder at ``made_ns`` (time.time_ns)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, owned by another user
+    # The pid may have been reused (a container restarts with the same pids): a process that
+    # started after the folder was made did not make it.
+    started = _process_start(pid)
+    return started is None or made_ns / 1e9 >= started - _START_SLACK_S
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (epoch seconds), from /proc; None where /proc is absent."""
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(after_name[19])  # field 22, starttime, in clock ticks since boot
+        btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                     if line.startswith("btime "))
+        return btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+CHECKSUM = "sha256"
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """relative path -> checksum of every file in an index folder but the manifest."""
+    folder = Path(folder)
+    return {
+        p.relative_to(folder).as_posix(): _checksum(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+def _checksum(path: Path) -> str:
+    h = hashlib.new(CHECKSUM)
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_checksums(path: Path, manifest: dict) -> None:
+    """Raise IndexCorruptError naming the first index file that is missing or differs from the manifest."""
+    recorded = manifest.get("checksums") or {}
+    files = recorded.get("files")
+    if recorded.get("algorithm") != CHECKSUM or not isinstance(files, dict) or not files:
+        raise IndexCorruptError(f"{path / 'manifest.json'} 没有记录索引文件的校验和。{FIX}")
+    for name, digest in files.items():
+        target = path / name
+        if not target.is_file():
+            raise IndexCorruptError(f"索引文件 {target} 不见了。{FIX}")
+        if _checksum(target) != digest:
+            raise IndexCorruptError(f"索引文件 {target} 已损坏：内容与建立索引时记录的校验和不符。{FIX}")
+
+
 def read_manifest(path: Path) -> dict:
     path = Path(path)
     manifest_path = path / "manifest.json"
@@ -232,8 +364,25 @@ def read_manifest(path: Path) -> dict:
     return manifest
 
 
-def load_index(path: Path, *, model: str | None = None, dim: int | None = None) -> IndexData:
-    """Load and validate an index folder. ``model``/``dim`` are what the caller will query with."""
+def check_assets(path: Path, manifest: dict, installed: Assets) -> None:
+    """Raise IndexStaleError naming every installed asset that differs from the index's record."""
+    changed = changes(manifest.get("assets") or {}, installed)
+    if changed:
+        raise IndexStaleError(
+            f"索引 {path} 建立之后，{'；'.join(changed)} 已经改变，索引与当前安装不再一致。"
+            f"为免新旧混用，不加载这个索引。{FIX}"
+        )
+
+
+def load_index(
+    path: Path, *, model: str | None = None, dim: int | None = None, installed: Assets | None = None
+) -> IndexData:
+    """Load and validate an index folder. ``model``/``dim`` are what the caller will query with.
+
+    Every file is checked against the manifest's checksums, and the assets the index was built
+    with against ``installed`` (by default ``installed_assets`` of the package's own files for
+    the index's model, with the answer settings unchecked).
+    """
     path = Path(path)
     manifest = read_manifest(path)
     if model is not None and manifest.get("model") != model:
@@ -242,8 +391,12 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
         )
     if dim is not None and manifest.get("dim") != dim:
         raise IndexMismatchError(f"索引向量维度是 {manifest.get('dim')}，当前模型输出 {dim} 维。{FIX}")
-    where = "chunks.jsonl"
+    verify_checksums(path, manifest)
+    check_assets(path, manifest, installed or installed_assets(str(manifest.get("model"))))
+    where = "assets"
     try:
+        pinned = read_pinned(path)
+        where = "chunks.jsonl"
         with open(path / "chunks.jsonl", encoding="utf-8") as f:
             chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
         where = "sources.jsonl"
@@ -256,7 +409,7 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
         where = "dense.faiss"
         dense = DenseIndex.load(path / "dense.faiss")
         where = "bm25"
-        sparse = SparseIndex.load(path / "bm25")
+        sparse = SparseIndex.load(path / "bm25", tokenizer_for(pinned.terms))
         where = "report.json"
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
@@ -276,4 +429,4 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
     missing = {c.source for c in chunks} - sources.keys()
     if missing:
         raise IndexCorruptError(f"sources.jsonl 缺少 {sorted(missing)[:3]} 的原文。{FIX}")
-    return IndexData(path, manifest, chunks, sources, dense, sparse, report, hints)
+    return IndexData(path, manifest, chunks, sources, dense, sparse, report, hints, pinned=pinned)

@@ -12,6 +12,7 @@ from legalqa.index.store import (
     IndexMissingError,
     build_index,
     embed_text,
+    file_checksums,
     load_index,
 )
 from legalqa.ingest.pipeline import ingest
@@ -83,6 +84,12 @@ def test_truncated_chunks_file_is_caught(built):
     path, emb = built
     lines = (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     (path / "chunks.jsonl").write_text("".join(lines[:-3]), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"chunks\.jsonl 已损坏.*校验和"):
+        load_index(path, model=emb.name, dim=emb.dim)
+    # Past the checksums (a manifest rewritten to match), the files still have to agree.
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["checksums"]["files"] = file_checksums(path)
+    (path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="不一致"):
         load_index(path, model=emb.name, dim=emb.dim)
 
