@@ -162,6 +162,15 @@ def installed_assets(model: str, *, answer: Mapping[str, Any] | None = None,
     )
 
 
+def installed_for(model: str, answer: Any = None) -> Assets:
+    """``installed_assets`` for a model and an answer config (``Settings.answer``): its calibrated
+    thresholds are pinned, and the selector file it names (``selector_model``), if any, is the
+    selector pinned. This is what a composition root builds and loads an index with."""
+    selector = getattr(answer, "selector_model", "") if answer is not None else ""
+    files = AssetFiles(selector=Path(selector)) if selector else None
+    return installed_assets(model, answer=None if answer is None else calibrated(answer), files=files)
+
+
 def write_pinned(folder: Path, assets: Assets) -> dict[str, bytes]:
     """Copy the asset files into ``folder/assets``; returns their bytes by key.
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -37,6 +36,14 @@ from legalqa.index.assets import Assets, Pinned, changes, installed_assets, read
 from legalqa.index.dense import DenseIndex
 from legalqa.index.embedder import Embedder
 from legalqa.index.expansion import Rule
+from legalqa.index.folders import (
+    CHECKSUM,
+    building_folder,
+    checksum_problem,
+    file_checksums,
+    remove_stray,
+    swap_into_place,
+)
 from legalqa.index.sparse import SparseIndex, tokenizer_for
 from legalqa.ingest.models import Chunk
 
@@ -229,9 +236,7 @@ def build_index(
         "hints": len(used),
         "assets": assets.to_manifest(),
     }
-    # pid and time in the name tell a later build whether the process that made it is gone.
-    tmp = out_dir.with_name(f".{out_dir.name}.building-{os.getpid()}-{time.time_ns()}")
-    tmp.mkdir(mode=0o700)
+    tmp = building_folder(out_dir)
     try:
         pinned = write_pinned(tmp, assets)
         DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
@@ -255,99 +260,17 @@ def build_index(
     return manifest
 
 
-def swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Replace the folder ``out_dir`` by the finished folder ``tmp`` (same parent); the old one is removed last."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.time_ns()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-_STRAY = re.compile(r"^\.(?P<name>.+)\.(?:building|old)-(?P<pid>\d+)-(?P<ns>\d+)$")
-# How much earlier than a process's recorded start a folder must be to prove another process made
-# it: the boot time the start is computed from is whole seconds and moves with clock adjustments.
-_START_SLACK_S = 60.0
-
-
-def remove_stray(out_dir: Path) -> list[Path]:
-    """Remove the ``.NAME.building-PID-NS`` / ``.NAME.old-PID-NS`` folders beside ``out_dir`` whose
-    process is gone (killed mid-build); a live build's folders are left alone. Returns the removed."""
-    out_dir = Path(out_dir)
-    removed = []
-    if not out_dir.parent.is_dir():
-        return removed
-    for p in out_dir.parent.iterdir():
-        m = _STRAY.match(p.name)
-        if m and m["name"] == out_dir.name and p.is_dir() and not _owner_alive(int(m["pid"]), int(m["ns"])):
-            shutil.rmtree(p, ignore_errors=True)
-            removed.append(p)
-    return removed
-
-
-def _owner_alive(pid: int, made_ns: int) -> bool:
-    """Whether process ``pid`` may be the one that made a folder at ``made_ns`` (time.time_ns)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # alive, owned by another user
-    # The pid may have been reused (a container restarts with the same pids): a process that
-    # started after the folder was made did not make it.
-    started = _process_start(pid)
-    return started is None or made_ns / 1e9 >= started - _START_SLACK_S
-
-
-def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started (epoch seconds), from /proc; None where /proc is absent."""
-    try:
-        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(after_name[19])  # field 22, starttime, in clock ticks since boot
-        btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
-                     if line.startswith("btime "))
-        return btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-CHECKSUM = "sha256"
-
-
-def file_checksums(folder: Path) -> dict[str, str]:
-    """relative path -> checksum of every file in an index folder but the manifest."""
-    folder = Path(folder)
-    return {
-        p.relative_to(folder).as_posix(): _checksum(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
-
-
-def _checksum(path: Path) -> str:
-    h = hashlib.new(CHECKSUM)
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify_checksums(path: Path, manifest: dict) -> None:
     """Raise IndexCorruptError naming the first index file that is missing or differs from the manifest."""
     recorded = manifest.get("checksums") or {}
     files = recorded.get("files")
     if recorded.get("algorithm") != CHECKSUM or not isinstance(files, dict) or not files:
         raise IndexCorruptError(f"{path / 'manifest.json'} 没有记录索引文件的校验和。{FIX}")
-    for name, digest in files.items():
-        target = path / name
-        if not target.is_file():
-            raise IndexCorruptError(f"索引文件 {target} 不见了。{FIX}")
-        if _checksum(target) != digest:
-            raise IndexCorruptError(f"索引文件 {target} 已损坏：内容与建立索引时记录的校验和不符。{FIX}")
+    problem = checksum_problem(path, files)
+    if problem is not None:
+        name, what = problem
+        detail = "不见了" if what == "missing" else "已损坏：内容与建立索引时记录的校验和不符"
+        raise IndexCorruptError(f"索引文件 {path / name} {detail}。{FIX}")
 
 
 def read_manifest(path: Path) -> dict:

@@ -10,6 +10,7 @@ from legalqa.index.assets import (
     calibrated,
     changes,
     installed_assets,
+    installed_for,
 )
 from legalqa.index.embedder import FakeEmbedder
 from legalqa.index.search import Searcher
@@ -173,3 +174,13 @@ def test_missing_installed_file_is_named(tmp_path, files):
     files.hints.unlink()
     with pytest.raises(FileNotFoundError, match="条文提示词"):
         installed_assets("fake", files=files)
+
+
+def test_installed_for_pins_the_configured_selector_and_thresholds(tmp_path, files):
+    from legalqa.qa.compose import AnswerConfig
+
+    assets = installed_for("fake", AnswerConfig(min_evidence=0.7, selector_model=str(files.selector)))
+    assert assets.answer == {"min_evidence": 0.7, "rule_bonus": 0.0}
+    assert assets.paths["selector"] == files.selector and assets.paths["rules"] == AssetFiles().rules
+    assert installed_for("fake", AnswerConfig()).paths["selector"] == DEFAULT_SELECTOR
+    assert installed_for("fake").answer is None

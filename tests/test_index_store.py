@@ -11,13 +11,13 @@ import time
 import numpy as np
 import pytest
 from legalqa.index.embedder import FakeEmbedder
+from legalqa.index.folders import file_checksums
 from legalqa.index.store import (
     IndexCorruptError,
     IndexMismatchError,
     IndexMissingError,
     build_index,
     embed_text,
-    file_checksums,
     load_index,
 )
 from legalqa.ingest.pipeline import ingest
@@ -228,6 +228,7 @@ def test_a_build_killed_mid_write_is_cleaned_up_by_the_next(tmp_path, corpus):
 import os, signal
 from legalqa.index import store
 from legalqa.index.embedder import FakeEmbedder
+from legalqa.index.folders import file_checksums
 from legalqa.ingest.pipeline import ingest
 
 def die(*args, **kwargs):
