@@ -292,7 +292,7 @@ def check_assets(path: Path, manifest: dict, installed: Assets) -> None:
     changed = changes(manifest.get("assets") or {}, installed)
     if changed:
         raise IndexStaleError(
-            f"索引 {path} 建立之后，{'；'.join(changed)} 已经改变，索引与当前安装不再一致。"
+            f"索引 {path} 建立之后，{'；'.join(changed)}已经改变，索引与当前安装不再一致。"
             f"为免新旧混用，不加载这个索引。{FIX}"
         )
 
