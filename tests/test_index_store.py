@@ -1,11 +1,17 @@
 """Index folders: built whole or not at all, loaded with clear errors, re-ingested incrementally."""
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 from legalqa.index.embedder import FakeEmbedder
+from legalqa.index.folders import file_checksums
 from legalqa.index.store import (
     IndexCorruptError,
     IndexMismatchError,
@@ -44,11 +50,14 @@ def built(tmp_path, corpus):
 def test_index_is_a_folder_of_plain_files(built):
     path, emb = built
     names = {p.name for p in path.iterdir()}
-    assert {"manifest.json", "chunks.jsonl", "sources.jsonl", "dense.faiss", "bm25", "report.json", "hints.json"} <= names
+    assert {"manifest.json", "chunks.jsonl", "sources.jsonl", "dense.faiss", "bm25", "report.json", "hints.json",
+            "assets"} <= names
     assert not list(path.rglob("*.pkl")) and not list(path.rglob("*.pickle"))
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["model"] == emb.name and manifest["dim"] == emb.dim
-    assert {"corpus_hash", "versions", "built_at", "chunks"} <= manifest.keys()
+    assert {"corpus_hash", "versions", "built_at", "chunks", "assets", "checksums"} <= manifest.keys()
+    every_file = {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(manifest["checksums"]["files"]) == every_file
     data = load_index(path, model=emb.name, dim=emb.dim)
     assert len(data.chunks) == manifest["chunks"] == data.dense.size
 
@@ -79,10 +88,60 @@ def test_corrupt_files_give_a_clear_error(built, victim):
         load_index(path, model=emb.name, dim=emb.dim)
 
 
+def overwrite(path, offset, data: bytes) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
+def test_random_bytes_inside_dense_faiss_are_detected(built):
+    path, emb = built
+    size = (path / "dense.faiss").stat().st_size
+    overwrite(path / "dense.faiss", size // 2, np.random.default_rng(1).bytes(64))  # vectors: faiss loads it
+    with pytest.raises(IndexCorruptError, match=r"dense\.faiss 已损坏.*legalqa ingest"):
+        load_index(path, model=emb.name, dim=emb.dim)
+
+
+def test_a_changed_character_in_chunks_is_detected(built):
+    path, emb = built
+    raw = (path / "chunks.jsonl").read_bytes()
+    at = raw.index("保证人".encode())
+    overwrite(path / "chunks.jsonl", at, "债务人".encode())  # still valid JSON, same length
+    with pytest.raises(IndexCorruptError, match=r"chunks\.jsonl 已损坏"):
+        load_index(path, model=emb.name, dim=emb.dim)
+
+
+@pytest.mark.parametrize("victim", ["bm25/vocab.index.json", "assets/expansions.tsv", "sources.jsonl"])
+def test_every_index_file_is_checked(built, victim):
+    path, emb = built
+    overwrite(path / victim, 0, b" ")
+    with pytest.raises(IndexCorruptError, match=f"{victim} 已损坏"):
+        load_index(path, model=emb.name, dim=emb.dim)
+    (path / victim).unlink()
+    with pytest.raises(IndexCorruptError, match=f"{victim} 不见了"):
+        load_index(path, model=emb.name, dim=emb.dim)
+
+
+def test_an_index_of_the_previous_format_is_refused(built):
+    path, emb = built
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["format"] = 2
+    del manifest["assets"], manifest["checksums"]
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="legalqa ingest"):
+        load_index(path, model=emb.name, dim=emb.dim)
+
+
 def test_truncated_chunks_file_is_caught(built):
     path, emb = built
     lines = (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     (path / "chunks.jsonl").write_text("".join(lines[:-3]), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"chunks\.jsonl 已损坏.*校验和"):
+        load_index(path, model=emb.name, dim=emb.dim)
+    # Past the checksums (a manifest rewritten to match), the files still have to agree.
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["checksums"]["files"] = file_checksums(path)
+    (path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexCorruptError, match="不一致"):
         load_index(path, model=emb.name, dim=emb.dim)
 
@@ -133,3 +192,56 @@ def test_every_dense_kind_finds_and_reconstructs_vectors_after_a_reload(tmp_path
     _, rows = dense.search(vectors[7], 5)
     assert rows[0] == 7
     assert np.allclose(dense.index.reconstruct(1000), vectors[1000], atol=1e-6)
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_next_build_removes_folders_a_killed_build_left(tmp_path, corpus):
+    dead, now = dead_pid(), time.time_ns()
+    stray = [
+        tmp_path / f".index.building-{dead}-{now}",
+        tmp_path / f".index.old-{dead}-{now}",
+        # this process's pid, in a folder made long before it started: a pid reused after a restart
+        tmp_path / f".index.old-{os.getpid()}-1000",
+    ]
+    kept = [
+        tmp_path / f".index.building-{os.getpid()}-{now}",  # a build running now in this process
+        tmp_path / f".index.old-{os.getppid()}-{now}",  # … and one in a live parent
+        tmp_path / f".other.building-{dead}-{now}",  # another index's: not this build's to clean
+        tmp_path / ".index.building-abc",  # not a name a build makes
+    ]
+    for folder in stray + kept:
+        folder.mkdir()
+        (folder / "dense.faiss").write_bytes(b"x")
+    build_index(tmp_path / "index", corpus.chunks[:20], corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "c")
+    assert [p for p in stray if p.exists()] == []
+    assert [p for p in kept if not p.exists()] == []
+
+
+def test_a_build_killed_mid_write_is_cleaned_up_by_the_next(tmp_path, corpus):
+    index, cache = tmp_path / "index", tmp_path / "cache"
+    script = f"""
+import os, signal
+from legalqa.index import store
+from legalqa.index.embedder import FakeEmbedder
+from legalqa.index.folders import file_checksums
+from legalqa.ingest.pipeline import ingest
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+store.SparseIndex.build = die  # dense.faiss and assets/ are written by then
+c = ingest([{str(CORPUS)!r}])
+store.build_index({str(index)!r}, c.chunks[:20], c.sources, FakeEmbedder(), cache_dir={str(cache)!r})
+"""
+    proc = subprocess.run([sys.executable, "-c", script], timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    left = [p for p in tmp_path.iterdir() if ".building-" in p.name]
+    assert len(left) == 1 and (left[0] / "dense.faiss").is_file() and not index.exists()
+    build_index(index, corpus.chunks[:20], corpus.sources, FakeEmbedder(), cache_dir=cache)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert len(load_index(index).chunks) == 20
