@@ -106,6 +106,17 @@ class Engine:
     def manifest(self) -> dict:
         return self.searcher.data.manifest
 
+    def _assets(self):
+        """What the index is built with and checked against: installed files, model, calibrated settings."""
+        from legalqa.index.assets import installed_for
+
+        answer = self.settings.answer
+        if answer.selector == "model" and answer.selector_model and not Path(answer.selector_model).is_file():
+            from legalqa.qa.select import CitationSelector
+
+            CitationSelector.load(Path(answer.selector_model))  # raises SelectorError, which names the fix
+        return installed_for(self.embedder.name, answer)
+
     def _stamp(self) -> tuple:
         from legalqa.index.store import read_manifest
 
@@ -125,7 +136,7 @@ class Engine:
                 from legalqa.index.store import load_index
 
                 emb = self.embedder
-                data = load_index(self.settings.index_dir, model=emb.name, dim=emb.dim)
+                data = load_index(self.settings.index_dir, model=emb.name, dim=emb.dim, installed=self._assets())
                 self._loaded = _Loaded(stamp, Searcher(data, emb, self.settings.search))
             return self._loaded
 
@@ -217,6 +228,7 @@ class Engine:
             cache_dir=s.cache_dir,
             dense_kind=s.dense_kind,
             hints=load_hints() if s.doc_hints else None,
+            assets=self._assets(),
             progress=progress,
         )
         self.reload()

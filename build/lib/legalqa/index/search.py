@@ -14,10 +14,9 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-
 from legalqa.index.config import MAX_K, MAX_QUERY_CHARS, SearchConfig
 from legalqa.index.embedder import Embedder
-from legalqa.index.expansion import Expansion, Rule, expand, load_rules
+from legalqa.index.expansion import Expansion, Rule, expand
 from legalqa.index.fusion import reciprocal_rank_fusion
 from legalqa.index.spelling import Correction, Speller, dictionary_words, domain_words
 from legalqa.index.store import IndexData
@@ -155,7 +154,7 @@ class Searcher:
         self.data = data
         self.embedder = embedder
         self.config = config or SearchConfig()
-        self.rules = load_rules() if rules is None else rules
+        self.rules = data.rules if rules is None else rules  # the index's pinned copy by default
         self._speller: Speller | None = None
         self.chunks = data.chunks
         laws: dict[str, list[str]] = {}
@@ -189,9 +188,12 @@ class Searcher:
 
     @property
     def speller(self) -> Speller:
-        """Homophone correction against the domain's words: legal terms, expansion rules, article hints."""
+        """Homophone correction against the domain's words: legal terms, expansion rules, article hints
+        (the index's pinned copies)."""
         if self._speller is None:
-            self._speller = Speller(domain_words(self.rules), known=dictionary_words())
+            tok = self.data.sparse.tokenizer
+            words = domain_words(self.rules, self.data.article_hints, self.data.terms, tok)
+            self._speller = Speller(words, known=dictionary_words(tok), tokenizer=tok)
         return self._speller
 
     def article(self, law: str | None, number: int, suffix: int = 0) -> Chunk | None:

@@ -6,6 +6,7 @@ query for the term matches it as one token rather than as common pieces.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import unicodedata
@@ -29,44 +30,61 @@ _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 jieba.setLogLevel(logging.WARNING)
 
 
-@lru_cache(maxsize=1)
-def _tokenizer() -> jieba.Tokenizer:
-    # A private tokenizer, so the legal dictionary never leaks into a caller's jieba.
+@lru_cache(maxsize=4)
+def tokenizer_for(terms: str) -> jieba.Tokenizer:
+    """A private jieba tokenizer with ``terms`` (the text of a legal_terms.txt) as its user dictionary.
+
+    Private, so the legal dictionary never leaks into a caller's jieba; cached by the text, so an
+    index's pinned copy of the shipped dictionary shares the tokenizer built from the shipped file.
+    """
     tok = jieba.Tokenizer()
     tok.initialize()
-    tok.load_userdict(str(LEGAL_TERMS))
+    tok.load_userdict(io.BytesIO(terms.encode("utf-8")))
     return tok
 
 
-def tokenize(text: str) -> list[str]:
-    """Segment text for BM25: jieba search mode, NFKC-folded, without stopwords or punctuation."""
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    return tokenizer_for(LEGAL_TERMS.read_text(encoding="utf-8"))
+
+
+def tokenize(text: str, tokenizer: jieba.Tokenizer | None = None) -> list[str]:
+    """Segment text for BM25: jieba search mode, NFKC-folded, without stopwords or punctuation.
+
+    ``tokenizer`` is one from ``tokenizer_for``; the default uses the installed legal_terms.txt.
+    """
     text = unicodedata.normalize("NFKC", text).lower()
     return [
         t
-        for t in _tokenizer().cut_for_search(text)
+        for t in (tokenizer or _tokenizer()).cut_for_search(text)
         if t.strip() and t not in STOPWORDS and not _PUNCT.match(t)
     ]
 
 
 class SparseIndex:
-    """A bm25s index over chunk texts, addressed by row number."""
+    """A bm25s index over chunk texts, addressed by row number.
 
-    def __init__(self, bm25: bm25s.BM25):
+    ``tokenizer`` segments the texts and the queries alike (``tokenizer_for``; None: the installed
+    legal dictionary): an index queried with another dictionary than it was built with scores wrong.
+    """
+
+    def __init__(self, bm25: bm25s.BM25, tokenizer: jieba.Tokenizer | None = None):
         self.bm25 = bm25
+        self.tokenizer = tokenizer
 
     @property
     def size(self) -> int:
         return int(self.bm25.scores["num_docs"])
 
     @classmethod
-    def build(cls, texts: list[str]) -> SparseIndex:
+    def build(cls, texts: list[str], tokenizer: jieba.Tokenizer | None = None) -> SparseIndex:
         bm25 = bm25s.BM25()
-        bm25.index([tokenize(t) or [""] for t in texts], show_progress=False)
-        return cls(bm25)
+        bm25.index([tokenize(t, tokenizer) or [""] for t in texts], show_progress=False)
+        return cls(bm25, tokenizer)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every row for the query (zeros when no query token is known)."""
-        tokens = tokenize(query)
+        tokens = tokenize(query, self.tokenizer)
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(tokens), dtype=np.float32)
@@ -75,5 +93,5 @@ class SparseIndex:
         self.bm25.save(str(folder), allow_pickle=False, show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path) -> SparseIndex:
-        return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0))
+    def load(cls, folder: Path, tokenizer: jieba.Tokenizer | None = None) -> SparseIndex:
+        return cls(bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0), tokenizer)

@@ -7,9 +7,16 @@
     bm25/           bm25s arrays (.npy, no pickles) and vocabulary
     report.json     the ingest report (warnings, article-vs-statute findings)
     hints.json      the plain-language hints indexed with statute articles (citation → words)
+    assets/         copies of the files query time reads (index/assets.py)
 
 A build writes to a temporary folder beside the target and renames it into
-place, so an interrupted build leaves the previous index untouched.
+place, so an interrupted build leaves the previous index untouched; the next
+build removes such folders once the process that made them is gone.
+
+The manifest records a checksum of every file and the assets the index was
+built with. Loading verifies both: a damaged file is IndexCorruptError, an
+installed asset that changed since the build is IndexStaleError, never a
+silent mix.
 """
 
 from __future__ import annotations
@@ -25,13 +32,22 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
-
+from legalqa.index.assets import Assets, Pinned, changes, installed_assets, read_pinned, write_pinned
 from legalqa.index.dense import DenseIndex
 from legalqa.index.embedder import Embedder
-from legalqa.index.sparse import SparseIndex
+from legalqa.index.expansion import Rule
+from legalqa.index.folders import (
+    CHECKSUM,
+    building_folder,
+    checksum_problem,
+    file_checksums,
+    remove_stray,
+    swap_into_place,
+)
+from legalqa.index.sparse import SparseIndex, tokenizer_for
 from legalqa.ingest.models import Chunk
 
-FORMAT = 2  # 2: hints.json, read by the citation selector (qa/select.py)
+FORMAT = 3  # 2: hints.json, read by the citation selector (qa/select.py); 3: assets/ and checksums
 FIX = "请运行 `legalqa ingest` 重新建立索引"
 
 
@@ -51,6 +67,10 @@ class IndexMismatchError(IndexLoadError):
     pass
 
 
+class IndexStaleError(IndexLoadError):
+    """An installed file or setting the index was built with has changed since."""
+
+
 @dataclass
 class IndexData:
     path: Path
@@ -61,6 +81,27 @@ class IndexData:
     sparse: SparseIndex
     report: dict
     hints: dict[str, str] = field(default_factory=dict)  # what embed_text added, by citation
+    pinned: Pinned = field(kw_only=True)  # the query-time assets, read from the index folder
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The expansion rules the index was built with (Searcher's default)."""
+        return self.pinned.rules
+
+    @property
+    def terms(self) -> str:
+        """The legal dictionary (legal_terms.txt text) BM25 was segmented with."""
+        return self.pinned.terms
+
+    @property
+    def article_hints(self) -> dict[str, str]:
+        """The whole article hint table (``hints`` holds only the ones this corpus used)."""
+        return self.pinned.hints
+
+    @property
+    def selector_path(self) -> Path:
+        """The citation selector model pinned in the index, for ``CitationSelector.load``."""
+        return self.pinned.selector_path
 
 
 def embed_text(chunk: Chunk, hints: dict[str, str] | None = None) -> str:
@@ -161,14 +202,22 @@ def build_index(
     cache_dir: Path | None = None,
     dense_kind: str = "flat",
     hints: dict[str, str] | None = None,
+    assets: Assets | None = None,
     progress: bool = False,
 ) -> dict:
-    """Embed and index chunks into ``out_dir``, atomically. Returns the manifest."""
+    """Embed and index chunks into ``out_dir``, atomically. Returns the manifest.
+
+    ``assets`` (``index.assets.installed_assets``) are copied into the index and recorded in its
+    manifest; by default the package's own files, with no answer settings pinned. Build and
+    swap folders that a killed build left beside ``out_dir`` are removed first.
+    """
     if not chunks:
         raise ValueError("没有可索引的内容：语料为空，或所有文件都读取失败")
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stray(out_dir)
     t0 = time.perf_counter()
+    assets = assets or installed_assets(embedder.name)
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
     vectors, embedded = cache.embed(texts, embedder, progress)
@@ -185,11 +234,13 @@ def build_index(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "embedded": embedded,
         "hints": len(used),
+        "assets": assets.to_manifest(),
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    tmp = building_folder(out_dir)
     try:
+        pinned = write_pinned(tmp, assets)
         DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
-        SparseIndex.build(texts).save(tmp / "bm25")
+        SparseIndex.build(texts, tokenizer_for(pinned["terms"].decode("utf-8"))).save(tmp / "bm25")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
@@ -198,6 +249,7 @@ def build_index(
                 f.write(json.dumps({"source": key, "text": text}, ensure_ascii=False) + "\n")
         (tmp / "report.json").write_text(json.dumps(report or {}, ensure_ascii=False, indent=1))
         (tmp / "hints.json").write_text(json.dumps(used, ensure_ascii=False, indent=1), encoding="utf-8")
+        manifest["checksums"] = {"algorithm": CHECKSUM, "files": file_checksums(tmp)}
         manifest["build_seconds"] = round(time.perf_counter() - t0, 3)
         # The manifest goes last: a folder without one is never taken for an index.
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
@@ -208,15 +260,17 @@ def build_index(
     return manifest
 
 
-def swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Replace the folder ``out_dir`` by the finished folder ``tmp`` (same parent); the old one is removed last."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}-{time.time_ns()}")
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def verify_checksums(path: Path, manifest: dict) -> None:
+    """Raise IndexCorruptError naming the first index file that is missing or differs from the manifest."""
+    recorded = manifest.get("checksums") or {}
+    files = recorded.get("files")
+    if recorded.get("algorithm") != CHECKSUM or not isinstance(files, dict) or not files:
+        raise IndexCorruptError(f"{path / 'manifest.json'} 没有记录索引文件的校验和。{FIX}")
+    problem = checksum_problem(path, files)
+    if problem is not None:
+        name, what = problem
+        detail = "不见了" if what == "missing" else "已损坏：内容与建立索引时记录的校验和不符"
+        raise IndexCorruptError(f"索引文件 {path / name} {detail}。{FIX}")
 
 
 def read_manifest(path: Path) -> dict:
@@ -233,8 +287,25 @@ def read_manifest(path: Path) -> dict:
     return manifest
 
 
-def load_index(path: Path, *, model: str | None = None, dim: int | None = None) -> IndexData:
-    """Load and validate an index folder. ``model``/``dim`` are what the caller will query with."""
+def check_assets(path: Path, manifest: dict, installed: Assets) -> None:
+    """Raise IndexStaleError naming every installed asset that differs from the index's record."""
+    changed = changes(manifest.get("assets") or {}, installed)
+    if changed:
+        raise IndexStaleError(
+            f"索引 {path} 建立之后，{'；'.join(changed)}已经改变，索引与当前安装不再一致。"
+            f"为免新旧混用，不加载这个索引。{FIX}"
+        )
+
+
+def load_index(
+    path: Path, *, model: str | None = None, dim: int | None = None, installed: Assets | None = None
+) -> IndexData:
+    """Load and validate an index folder. ``model``/``dim`` are what the caller will query with.
+
+    Every file is checked against the manifest's checksums, and the assets the index was built
+    with against ``installed`` (by default ``installed_assets`` of the package's own files for
+    the index's model, with the answer settings unchecked).
+    """
     path = Path(path)
     manifest = read_manifest(path)
     if model is not None and manifest.get("model") != model:
@@ -243,8 +314,12 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
         )
     if dim is not None and manifest.get("dim") != dim:
         raise IndexMismatchError(f"索引向量维度是 {manifest.get('dim')}，当前模型输出 {dim} 维。{FIX}")
-    where = "chunks.jsonl"
+    verify_checksums(path, manifest)
+    check_assets(path, manifest, installed or installed_assets(str(manifest.get("model"))))
+    where = "assets"
     try:
+        pinned = read_pinned(path)
+        where = "chunks.jsonl"
         with open(path / "chunks.jsonl", encoding="utf-8") as f:
             chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
         where = "sources.jsonl"
@@ -257,7 +332,7 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
         where = "dense.faiss"
         dense = DenseIndex.load(path / "dense.faiss")
         where = "bm25"
-        sparse = SparseIndex.load(path / "bm25")
+        sparse = SparseIndex.load(path / "bm25", tokenizer_for(pinned.terms))
         where = "report.json"
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
@@ -277,4 +352,4 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
     missing = {c.source for c in chunks} - sources.keys()
     if missing:
         raise IndexCorruptError(f"sources.jsonl 缺少 {sorted(missing)[:3]} 的原文。{FIX}")
-    return IndexData(path, manifest, chunks, sources, dense, sparse, report, hints)
+    return IndexData(path, manifest, chunks, sources, dense, sparse, report, hints, pinned=pinned)

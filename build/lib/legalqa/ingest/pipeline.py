@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
-
 from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import canonical, find_citations
 from legalqa.ingest.crosscheck import QuoteCheck, compare_quote, quoted_after
@@ -27,7 +25,8 @@ from legalqa.ingest.frontmatter import split_front_matter
 from legalqa.ingest.loaders import SUFFIXES, LoadError, load_text
 from legalqa.ingest.models import Article, Chunk
 from legalqa.ingest.prose import chunk_prose, title_of
-from legalqa.ingest.statutes import StatuteDoc, StatuteError, parse_statute
+from legalqa.ingest.statutes import StatuteDoc, StatuteError, check_unique, parse_statute
+from tqdm import tqdm
 
 STATUTE, ARTICLE = "statute", "article"
 
@@ -192,9 +191,10 @@ def ingest(
                         f"{path.name}: 声明为法规（kind: statute），但没有找到任何“第X条”；"
                         "每条应另起一行，以“第X条”加空格开头，如“第一条 为了……”"
                     )
+                check_unique(doc)  # a repeated 第X条 would make its citation name two articles
                 articles.extend(doc.articles)
                 statute_laws.setdefault(doc.law, []).extend(doc.aliases)
-                chunks.extend(_statute_chunks(doc, key, coll))
+                chunks.extend(statute_chunks(doc, key, coll))
             else:
                 title = str(meta.get("title") or title_of(loaded.text[body:], path.stem))
                 passages = chunk_prose(loaded.text, body)
@@ -227,7 +227,8 @@ def _declared_kind(meta: dict) -> str | None:
     return None
 
 
-def _statute_chunks(doc: StatuteDoc, key: str, collection: str) -> list[Chunk]:
+def statute_chunks(doc: StatuteDoc, key: str, collection: str) -> list[Chunk]:
+    """One chunk per article of a parsed statute, keyed ``key`` (its source), in ``collection``."""
     return [
         Chunk(
             id=chunk_id(STATUTE, doc.law, a.label, a.text),

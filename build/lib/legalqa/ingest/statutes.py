@@ -21,11 +21,21 @@ Decisions, so that every offset stays exact:
 - ``第X条`` starts an article only at the start of a line (after whitespace or
   ``**``) and only when followed by whitespace or the line end, so cross-references
   (``依照本法第十条规定``) and quoted amendment text (``“第十七条 …``) never split one.
+- An article whose last 款 announces a text (``……内容如下：``) quotes what follows: the
+  next ``第X条`` lines whose numbers do not continue the article's own (宪法修正案（2018年）
+  第五十二条 prints the new 第一百二十三条–第一百二十七条 unquoted, after a plain
+  ``第七节 监察委员会`` line) are 款 of that article, not articles, up to the next
+  Markdown heading or the article that does continue the numbering.
 - Not part of any article: HTML comments, the title/date block up to
   ``<!-- INFO END -->``, lines before the first article (preamble, 目录, 序言),
   footnotes (``① …``) and annexes (from a ``附件``/``附表``/``附：`` line to the next
   article or heading). A heading ends the article before it.
 - Offsets index the text exactly as decoded; newlines are not translated.
+- A number (with its 之X) that starts two articles is recorded in ``StatuteDoc.repeats``, with both
+  line numbers, and ``check_unique`` refuses such a file as a statute: a citation must name one
+  article. No official text repeats one (0 of the 1,430 files with articles in ../shared/laws, and 0
+  of corpus/statutes, counted when this rule was made), so a repeat means two laws in one file, or an
+  article or annex that quotes one.
 """
 
 from __future__ import annotations
@@ -42,9 +52,14 @@ from legalqa.ingest.numerals import cn_to_int
 __all__ = [
     "StatuteDoc",
     "StatuteError",
+    "check_unique",
+    "announces_quote",
+    "continues",
     "heading_level",
+    "is_annex",
     "normalize_heading",
     "parse_statute",
+    "plain_heading",
     "read_statute",
 ]
 
@@ -69,6 +84,8 @@ _FOOTNOTE = re.compile(r"[①-⑳]\s")
 _ANNEX = re.compile(r"(?:\*\*)?附(?:件|表|录|图)?[一二三四五六七八九十0-9０-９]*(?:\*\*)?(?:[\s:：]|$)")
 _RULE = re.compile(r"-{3,}|\*{3,}|_{3,}")
 _TOC = "目录"
+# A 款 that ends announcing a text: what follows it is quoted, even when printed without quotes.
+_ANNOUNCE = re.compile(r"如下[：:]$")
 _INFO_END = "<!-- INFO END -->"
 _CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
 _CJK_GAP = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
@@ -94,6 +111,8 @@ class StatuteDoc:
     text: str  # the full source text, exactly as read; every offset indexes it
     source: str  # path as given
     articles: tuple[Article, ...]
+    # (label, line of its first article, line of the repeat), 1-based, for each number seen before.
+    repeats: tuple[tuple[str, int, int], ...] = ()
 
 
 def normalize_heading(text: str) -> str:
@@ -158,15 +177,39 @@ def parse_statute(
         "status": _str(meta.get("status")),
     }
     articles = tuple(Article(**draft, **common) for draft in parser.articles)
-    return StatuteDoc(law=name, aliases=aliases, meta=meta, text=text, source=source, articles=articles)
+    return StatuteDoc(
+        law=name,
+        aliases=aliases,
+        meta=meta,
+        text=text,
+        source=source,
+        articles=articles,
+        repeats=parser.repeats(),
+    )
+
+
+def check_unique(doc: StatuteDoc) -> None:
+    """Refuse a statute in which one article number (with its 之X) starts two articles.
+
+    Raises:
+        StatuteError: naming the file, each repeated label and the lines of both articles.
+    """
+    if not doc.repeats:
+        return
+    shown = "；".join(f"{label} 在第 {first} 行和第 {again} 行" for label, first, again in doc.repeats[:3])
+    more = f"等 {len(doc.repeats)} 处" if len(doc.repeats) > 3 else ""
+    raise StatuteError(
+        f"{doc.source or doc.law}: 条号重复：{shown}{more}；一部法规的条号不能重复，否则引用无法指明是哪一条。"
+        "若文件里是两部法规，请分成两个文件；若它是文章而不是法规，请在 front matter 写 kind: article"
+    )
 
 
 def read_statute(path: str | Path) -> StatuteDoc:
     """Read and parse a .md or .txt statute file (UTF-8, with or without a BOM).
 
     Raises ``StatuteError`` naming the file when it is not .md/.txt, is binary,
-    not UTF-8 or empty, or has no ``第X条`` articles. A missing file raises the
-    usual ``FileNotFoundError``.
+    not UTF-8 or empty, has no ``第X条`` articles or repeats an article number
+    (``check_unique``). A missing file raises the usual ``FileNotFoundError``.
     """
     p = Path(path)
     if p.suffix.lower() not in (".md", ".txt"):
@@ -187,6 +230,7 @@ def read_statute(path: str | Path) -> StatuteDoc:
         raise StatuteError(
             f"{path}: 没有找到任何条文；每条应另起一行，以“第X条”加空格开头，如“第一条 为了……”"
         )
+    check_unique(doc)
     return doc
 
 
@@ -249,7 +293,23 @@ def _label(m: re.Match) -> str:
     return f"第{m.group('num')}条" + (f"之{suffix}" if suffix else "")
 
 
-def _plain_heading(stripped: str) -> str:
+def announces_quote(paragraph: str) -> bool:
+    """Whether a 款 ends by announcing a quoted text (``……增加五条……内容如下：``)."""
+    return _ANNOUNCE.search(paragraph.rstrip()) is not None
+
+
+def continues(previous: tuple[int, int], key: tuple[int, int]) -> bool:
+    """Whether article ``key`` (number, suffix) may follow ``previous``: 第五条 → 第六条 or 第五条之一."""
+    (n0, s0), (n1, s1) = previous, key
+    return (n1, s1) == (n0 + 1, 0) if s1 == 0 else (n1, s1) == (n0, s0 + 1)
+
+
+def is_annex(stripped: str) -> bool:
+    """Whether a line starts an annex (``附件一``, ``附：``, ``附表一：``), which is no article text."""
+    return _ANNEX.match(stripped) is not None
+
+
+def plain_heading(stripped: str) -> str:
     """The normalized heading when a line of its own is one (``第一章 总则``, ``附　则``), else ""."""
     text = stripped.replace("**", "").strip()
     if _CJK_GAP.sub("", text) in _TOP_WORDS:
@@ -278,6 +338,9 @@ class _Parser:
         self.current: dict | None = None
         self.paragraphs: list[list] = []  # [start, end, [(start, end) of each 项]] per 款
         self.started = False  # a non-empty line has been seen
+        self.label_at: dict[tuple[int, int], int] = {}  # (number, suffix) -> offset of its first label line
+        self.repeated: list[tuple[str, int, int]] = []  # (label, first offset, repeat offset)
+        self.quoting = False  # the current article is quoting articles it announced (内容如下：)
 
     def run(self) -> None:
         pos = self.body_start
@@ -329,16 +392,18 @@ class _Parser:
         if _RULE.fullmatch(stripped) or _FOOTNOTE.match(stripped):
             return
         a = _match_article(masked)
-        if a:
+        if a and not self._quoting(a):
             self._close()
             self._open(a, masked, start)
             return
-        heading = _plain_heading(stripped)
-        if heading:
+        heading = "" if a else plain_heading(stripped)
+        if heading and not self._announced():
             self._close()
             self._set_heading(heading)
             return
-        if _ANNEX.match(stripped) or (len(stripped) < 8 and _CJK_GAP.sub("", stripped) == _TOC):
+        if heading or a:  # a heading or article the current article quotes
+            self.quoting = True
+        elif _ANNEX.match(stripped) or (len(stripped) < 8 and _CJK_GAP.sub("", stripped) == _TOC):
             self._close()
             return
         if first:
@@ -346,6 +411,21 @@ class _Parser:
         if self.current is not None:
             lead = len(masked) - len(masked.lstrip())
             self._add_line(start + lead, start + len(masked.rstrip()), stripped)
+
+    def _announced(self) -> bool:
+        """Whether the current article quotes, or its last 款 announces a quote."""
+        if self.current is None or not self.paragraphs:
+            return False
+        last = self.paragraphs[-1]
+        return self.quoting or announces_quote(self.text[last[0] : last[1]])
+
+    def _quoting(self, a: re.Match) -> bool:
+        """Whether a 第X条 line is text the current article quotes rather than the next article."""
+        if not self._announced():
+            return False
+        suffix = a.group("suffix")
+        key = (_number(a.group("num")), _number(suffix) if suffix else 0)
+        return not continues((self.current["number"], self.current["suffix"]), key)
 
     def _add_line(self, begin: int, end: int, stripped: str) -> None:
         """A body line: a new 款, or a 项/目 line that extends the 款 before it."""
@@ -375,14 +455,27 @@ class _Parser:
             "heading_path": tuple(h for h in self.path if h),
             "label_end": label_end,
         }
+        key = (self.current["number"], self.current["suffix"])
+        if key in self.label_at:
+            self.repeated.append((self.current["label"], self.label_at[key], start))
+        else:
+            self.label_at[key] = start
         self.paragraphs = []
         rest = masked[a.end() :]
         if rest.strip():
             begin = label_end + len(rest) - len(rest.lstrip())
             self._add_line(begin, start + len(masked.rstrip()), rest.strip())
 
+    def repeats(self) -> tuple[tuple[str, int, int], ...]:
+        """``self.repeated`` with offsets as 1-based line numbers."""
+        return tuple(
+            (label, self.text.count("\n", 0, first) + 1, self.text.count("\n", 0, again) + 1)
+            for label, first, again in self.repeated
+        )
+
     def _close(self) -> None:
         draft = self.current
+        self.quoting = False
         if draft is None:
             return
         self.current = None

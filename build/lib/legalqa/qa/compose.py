@@ -122,8 +122,9 @@ class Composer:
         # Loaded here, not on the first question, so a missing or stale model file fails early.
         self.selector: CitationSelector | None = None
         if self.config.selector == "model":
-            path = self.config.selector_model
-            self.selector = CitationSelector.load(Path(path)) if path else CitationSelector.load()
+            # The selector the index was built with (pinned in it), unless the settings name another.
+            path = self.config.selector_model or searcher.data.selector_path
+            self.selector = CitationSelector.load(Path(path))
         self._notes = self._misquote_notes(searcher.data.report)
         laws = "、".join(f"《{law}》" for law in searcher.laws)
         articles = sorted({c.title for c in searcher.chunks if c.kind == "article"})
