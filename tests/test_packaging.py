@@ -7,6 +7,7 @@ install as legalqa.ingest, legalqa.index … so a user's own eval/ or index/ nev
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -17,9 +18,13 @@ PACKAGES = ("legalqa", "ingest", "index", "qa", "eval", "ui")
 
 
 def test_the_wheel_installs_under_one_name_and_a_users_own_eval_and_index_do_not_shadow_it(tmp_path):
+    # Build from a copy: setuptools writes build/ and *.egg-info beside the sources it builds.
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".legalqa", "build", "*.egg-info", "__pycache__", ".pytest_cache", "eval/out", "experiments"))
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"),
-         str(REPO)], capture_output=True, text=True, timeout=300)
+         str(source)], capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp_path / "dist").glob("legalqa-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
