@@ -194,11 +194,24 @@ def load_jsonl(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
     return out
 
 
+STARD_SPLIT = Path(__file__).with_name("stard_split.json")
+
+
+def stard_splits(path: Path = STARD_SPLIT) -> dict[int, str]:
+    """The frozen STARD split: question id -> "tune" | "heldout" (eval/stard_split.json, drawn once by id)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    out = {i: "tune" for i in data["tune"]}
+    out.update({i: "heldout" for i in data["heldout"]})
+    return out
+
+
 def load_stard(path: str | Path, aliases: AliasTable | None = None) -> list[Question]:
     """Read a STARD file (question + gold [{law, article}]); short law names resolve through ``aliases``.
 
-    Every STARD question is answerable and has no split, topic or accept list.
+    Every STARD question is answerable and has no topic or accept list. Its split comes from the
+    frozen split by id (``stard_splits``); a question whose id the split does not list has none.
     """
+    splits = stard_splits()
     aliases = aliases or AliasTable()
     path, lines = _read_lines(path)
     errors: list[str] = []
@@ -238,8 +251,9 @@ def load_stard(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
                 expected.append(canon)
                 keys.append((law, number, suffix, None))
         qid = f"stard-{obj['id']}" if "id" in obj else f"stard-line{n}"
-        out.append(Question(qid, obj["question"], tuple(expected), (), True, None, None, None, None,
-                            tuple(keys), (), str(path), n))
+        split = splits.get(obj["id"]) if isinstance(obj.get("id"), int) else None
+        out.append(Question(qid, obj["question"], tuple(expected), split=split, expected_keys=tuple(keys),
+                            source=str(path), line=n))
     if errors:
         raise _errors(path, errors)
     if not out:
