@@ -35,6 +35,78 @@ def timed(fn) -> float:
     return time.perf_counter() - t0
 
 
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load_test(s, questions: list[str], clients: int = 8, requests: int = 200) -> list[tuple[str, float]]:
+    """A bounded load test of `legalqa serve` on loopback: ``clients`` threads send ``requests`` /ask
+    calls in all; every answer must equal the sequential answer to the same question."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(__import__("os").environ, LEGALQA_HOME=str(s.home), LEGALQA_INDEX=str(s.index_dir))
+    env.pop("LEGALQA_API_KEY", None)
+    server = subprocess.Popen([str(Path(sys.executable).with_name("legalqa")), "serve", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(base + "/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("legalqa serve did not come up in 120 s")
+
+        def answer(q: str) -> dict:
+            r = httpx.post(base + "/ask", json={"question": q}, timeout=120)
+            data = r.json()
+            data.pop("timings", None)
+            return {"status": r.status_code, **data}
+
+        qs = questions[:20]
+        expected = {q: answer(q) for q in qs}  # sequential, and warm
+        rss_before = _rss_mib(server.pid)
+        work = [qs[i % len(qs)] for i in range(requests)]
+
+        def one(q: str) -> tuple[float, bool]:
+            t0 = time.perf_counter()
+            try:
+                same = answer(q) == expected[q]
+            except httpx.HTTPError:
+                same = False
+            return (time.perf_counter() - t0) * 1000, same
+
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            results = list(pool.map(one, work))
+        wall = time.perf_counter() - t0
+        rss_after = _rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    lat = latency_metrics([ms for ms, _ in results])
+    return [
+        (f"load: {clients} clients x {requests} /ask, p50 (ms)", lat["latency_p50_ms"]),
+        ("load: p95 (ms)", lat["latency_p95_ms"]),
+        ("load: requests per second", requests / wall),
+        ("load: errors or answers unlike the sequential ones", float(sum(not same for _, same in results))),
+        ("load: server RSS before (MiB)", rss_before),
+        ("load: server RSS after (MiB)", rss_after),
+    ]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
@@ -111,6 +183,7 @@ def main() -> None:
     rows.append(("page: later answer, median (s)", statistics.median(laters)))
     rows.append(("page: later answer, max (s)", max(laters)))
     rows.append(("peak RSS of this process (MiB)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    rows += load_test(s, questions)
 
     width = max(len(r[0]) for r in rows)
     print(f"legalqa benchmark: {len(questions)} questions, {args.runs} runs, medians")
