@@ -30,7 +30,7 @@ from legalqa.index.embedder import Embedder
 from legalqa.index.sparse import SparseIndex
 from legalqa.ingest.models import Chunk
 
-FORMAT = 2  # 2: hints.json, read by the citation selector (qa/select.py)
+FORMAT = 3  # 2: hints.json, read by the citation selector (qa/select.py); 3: chunks carry their 项 spans
 FIX = "请运行 `legalqa ingest` 重新建立索引"
 
 
