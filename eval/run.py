@@ -24,7 +24,6 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +36,7 @@ from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import parse_citation
 from legalqa.ingest.models import Chunk
 from legalqa.qa.models import Answer
-from legalqa.qa.verify import self_check
+from legalqa.qa.verify import check_citation, self_check
 
 if TYPE_CHECKING:
     from legalqa.qa.compose import Composer
@@ -134,7 +133,7 @@ def known_articles(chunks: Iterable[Chunk]) -> dict[tuple, int]:
 
 
 def citation_key(text: str, aliases: AliasTable) -> Key | None:
-    """The key of a citation the system produced, or None when it does not parse as one citation."""
+    """The key of a written citation (a gold label), or None when it does not parse as one citation."""
     try:
         ref = parse_citation(text, aliases)
     except ValueError:
@@ -165,12 +164,12 @@ def ask_one(q: Question, composer: Any, known: dict[tuple, int], retrieval_k: in
     embedded_live = misses is None or emb.misses > misses
     ranked, top = _ranked(searcher, q.question, retrieval_k)
 
-    statute = [c for c in answer.citations if c.kind == "statute"]
-    got_text = list(dict.fromkeys(c.citation for c in statute))
-    got_keys = [citation_key(t, searcher.aliases) for t in got_text]
+    # One key per citation as displayed, read from the answer's structured citation.
+    cited = {c.citation: c.ref.key() for c in answer.citations if c.kind == "statute" and c.ref is not None}
+    got_text, got_keys = list(cited), list(cited.values())
     quotes_ok, quote_problems = [], []
     for ci in answer.citations:
-        problems = self_check(replace(answer, citations=[ci]), searcher)
+        problems = check_citation(ci, searcher)
         quotes_ok.append(not problems)
         quote_problems += problems
     problems = self_check(answer, searcher)

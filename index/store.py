@@ -47,7 +47,7 @@ from legalqa.index.folders import (
 from legalqa.index.sparse import SparseIndex, tokenizer_for
 from legalqa.ingest.models import Chunk
 
-FORMAT = 3  # 2: hints.json, read by the citation selector (qa/select.py); 3: assets/ and checksums
+FORMAT = 4  # 2: hints.json (qa/select.py); 3: assets/ and checksums; 4: chunks carry their 项 spans
 FIX = "请运行 `legalqa ingest` 重新建立索引"
 
 

@@ -30,12 +30,12 @@ class Difference:
     quoted: str
 
     def describe(self) -> str:
-        """The difference in a few words, as the CLI, the page and the ingest report show it."""
+        """The difference in a few words: the one wording of answers, verify, the page and the ingest report."""
         if self.op == "missing":
-            return f"漏了「{self.official}」"
+            return f"漏掉了「{self.official}」"
         if self.op == "added":
-            return f"多了「{self.quoted}」"
-        return f"「{self.official}」写成了「{self.quoted}」"
+            return f"多出了「{self.quoted}」"
+        return f"把「{self.official}」写成了「{self.quoted}」"
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,20 @@ class QuoteCheck:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QuoteCheck:
+        """The check as ``to_dict`` wrote it (the index keeps the ingest report as JSON)."""
+        diffs = tuple(Difference(d["op"], d["official"], d["quoted"]) for d in data.get("differences", ()))
+        return cls(data["status"], data["similarity"], diffs, data.get("matched_official", ""))
+
+
+def misquote_note(title: str, check: QuoteCheck) -> str:
+    """What an answer says under a statute that the prose source ``title`` quotes inexactly or paraphrases."""
+    if check.status == "paraphrase":
+        return f"文章《{title}》对本条的表述是概括性的说法，并非法条原文；以上以法条原文为准。"
+    parts = "，".join(d.describe() for d in check.differences)
+    return f"文章《{title}》引用本条时与法条原文不一致：{parts}；以上以法条原文为准。"
 
 
 def compare_quote(quoted: str, official_parts: list[str]) -> QuoteCheck:

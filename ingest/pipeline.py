@@ -245,6 +245,7 @@ def statute_chunks(doc: StatuteDoc, key: str, collection: str) -> list[Chunk]:
             label=a.label,
             citation=canonical(doc.law, a.number, a.suffix),
             paragraphs=a.paragraphs,
+            items=a.items,
             status=a.status,
             version=a.version,
             collection=collection,

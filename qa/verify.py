@@ -13,31 +13,51 @@ from dataclasses import asdict, dataclass, field
 from legalqa.index.search import Searcher
 from legalqa.ingest.citations import find_citations
 from legalqa.ingest.crosscheck import QuoteCheck, compare_quote, quoted_after
-from legalqa.qa.models import Answer
+from legalqa.qa.models import Answer, Citation
 
 MAX_VERIFY_CHARS = 200_000
 
 
 def self_check(answer: Answer, searcher: Searcher) -> list[str]:
     """Problems with an answer's citations; an empty list means every quote and citation checks out."""
+    return [p for ci in answer.citations for p in check_citation(ci, searcher)]
+
+
+def check_citation(ci: Citation, searcher: Searcher) -> list[str]:
+    """Problems with one citation: its quote is not the source's text at its offsets, or its
+    citation (as displayed, and as data) does not name the article it quotes."""
+    chunk = searcher.chunk(ci.source_id)
+    if chunk is None:
+        return [f"[{ci.n}] 引用的来源 {ci.source_id} 不在索引中"]
     problems = []
-    for ci in answer.citations:
-        chunk = searcher.chunk(ci.source_id)
-        if chunk is None:
-            problems.append(f"[{ci.n}] 引用的来源 {ci.source_id} 不在索引中")
-            continue
-        source = searcher.data.sources.get(chunk.source, "")
-        if source[ci.start : ci.end] != ci.quote:
-            problems.append(f"[{ci.n}] 引文与来源 {chunk.source} 在 {ci.start}–{ci.end} 处的原文不一致")
-        if not (chunk.start <= ci.start <= ci.end <= chunk.end):
-            problems.append(f"[{ci.n}] 引文位置超出所引段落")
-        if ci.kind == "statute":
-            refs = find_citations(ci.citation, aliases=searcher.aliases)
-            if len(refs) != 1 or searcher.article(refs[0].law, refs[0].article, refs[0].suffix) is None:
-                problems.append(f"[{ci.n}] 引用 {ci.citation} 在语料中不存在")
-            elif searcher.article(refs[0].law, refs[0].article, refs[0].suffix).id != chunk.id:
-                problems.append(f"[{ci.n}] 引用 {ci.citation} 与所引段落不是同一条")
+    source = searcher.data.sources.get(chunk.source, "")
+    if source[ci.start : ci.end] != ci.quote:
+        problems.append(f"[{ci.n}] 引文与来源 {chunk.source} 在 {ci.start}–{ci.end} 处的原文不一致")
+    if not (chunk.start <= ci.start <= ci.end <= chunk.end):
+        problems.append(f"[{ci.n}] 引文位置超出所引段落")
+    if ci.kind == "statute":
+        refs = find_citations(ci.citation, aliases=searcher.aliases)
+        if len(refs) != 1 or searcher.article(refs[0].law, refs[0].article, refs[0].suffix) is None:
+            problems.append(f"[{ci.n}] 引用 {ci.citation} 在语料中不存在")
+        elif searcher.article(refs[0].law, refs[0].article, refs[0].suffix).id != chunk.id:
+            problems.append(f"[{ci.n}] 引用 {ci.citation} 与所引段落不是同一条")
+        elif ci.ref is not None and (ci.ref.canonical() != refs[0].canonical() or not _within(ci, chunk)):
+            problems.append(f"[{ci.n}] 引用 {ci.citation} 与其结构化引用 {ci.ref} 不符")
     return problems
+
+
+def _within(ci: Citation, chunk) -> bool:
+    """The quote lies inside the 款 (and 项) its structured citation names."""
+    ref = ci.ref
+    if ref.paragraph is not None:
+        if not 1 <= ref.paragraph <= len(chunk.paragraphs):
+            return False
+        para = chunk.paragraphs[ref.paragraph - 1]
+        if not para.start <= ci.start <= ci.end <= para.end:
+            return False
+    if ref.item is not None:
+        return any(k == ref.paragraph and s.index == ref.item for k, s in chunk.items)
+    return True
 
 
 @dataclass
