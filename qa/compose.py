@@ -171,8 +171,10 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
     if plan.lead is not None:
         c = plan.lead.hit.chunk
         label = f"《{c.title}》" + ("·" + c.heading_path[-1] if c.heading_path else "")
+        if c.provenance == "user":  # an upload is marked wherever the answer is shown
+            label = "上传的文档" + label
         lead_quotes = tuple(quote(c, c.start + s, c.start + e, label) for s, e in plan.lead.sentences)
-        blocks.append(Lead(label, c.title, c.heading_path, lead_quotes))
+        blocks.append(Lead(label, c.title, c.heading_path, lead_quotes, c.provenance))
     for st in plan.statutes:
         c = st.hit.chunk
         ref = Ref(c.law or c.title, c.article, c.suffix, st.paragraph.index if st.paragraph else None,

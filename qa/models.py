@@ -66,10 +66,11 @@ class Lead:
     """Commentary, not law: sentences of an article passage that bear on the question."""
 
     type: ClassVar[str] = "lead"
-    citation: str  # 《title》·section
+    citation: str  # 《title》·section; 上传的文档《title》·section for an upload
     title: str
     heading_path: tuple[str, ...]
     quotes: tuple[Quote, ...]
+    provenance: str = "official"  # "user": an uploaded document, never law
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class Citation:
     heading_path: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # e.g. where an article misquotes this statute
     ref: Ref | None = None  # the statute citation as data (None for prose)
+    provenance: str = "official"  # "user": quoted from an uploaded document (never law)
 
 
 def citations_of(blocks: list[Block]) -> list[Citation]:
@@ -161,7 +163,7 @@ def citations_of(blocks: list[Block]) -> list[Citation]:
         if isinstance(b, Lead):
             out += [
                 Citation(q.n, q.citation, "article", q.text, q.source_id, q.source, q.start, q.end,
-                         title=b.title, heading_path=b.heading_path)
+                         title=b.title, heading_path=b.heading_path, provenance=b.provenance)
                 for q in b.quotes
             ]
         elif isinstance(b, StatuteQuote):
