@@ -95,7 +95,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return 0
     labels = {"exact": "引文与原文一致", "differs": "引文与原文不同", "not_a_quote": "不是原文引用（概括/改写）",
-              "no_quote": "条文存在，其后没有引文", "not_found": "语料中没有这一条", "unknown_law": "语料中没有这部法律"}
+              "no_quote": "条文存在，其后没有引文", "not_found": "语料中没有这一条", "unknown_law": "语料中没有这部法律",
+              "wrong_paragraph": "款/项不对（超出本条款数，或引文是另一款）", "nonexistent": "这一条不存在（超出该法条文范围）",
+              "repealed": "该法已废止或不是现行版本"}
     if not report.citations:
         print("没有找到法条引用。")
     for c in report.citations:
