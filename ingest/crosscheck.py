@@ -65,6 +65,8 @@ def compare_quote(quoted: str, official_parts: list[str]) -> QuoteCheck:
     long article is judged as a quote of that sentence.
     """
     q = normalize(quoted).rstrip("。.;；")
+    # An article of one 款 is its own only part: compare it once.
+    official_parts = list(dict.fromkeys(official_parts))
     normalized = [normalize(part) for part in official_parts]
     for part, o in zip(official_parts, normalized, strict=True):
         if q and q in o:
@@ -218,7 +220,8 @@ def mask_markdown(text: str) -> str:
     found at the same place in the original; the words are untouched.
     """
     def blank(m: re.Match[str]) -> str:
-        return re.sub(r"[^\n]", " ", m.group())
+        marks = m.group()
+        return " " * len(marks) if "\n" not in marks else "".join("\n" if ch == "\n" else " " for ch in marks)
 
     for pattern in (_MD_RULE, _MD_LINE_START, _MD_INLINE):
         text = pattern.sub(blank, text)

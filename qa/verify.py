@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 from legalqa.index.search import Searcher
 from legalqa.ingest.citations import CitationRef, article_label, find_citations, find_laws
-from legalqa.ingest.crosscheck import QuoteCheck, compare_quote, mask_markdown, presented_after
+from legalqa.ingest.crosscheck import QuoteCheck, compare_quote, mask_markdown, normalize, presented_after
 from legalqa.ingest.models import Chunk
 from legalqa.ingest.numerals import int_to_cn
 from legalqa.qa.lawinfo import LawInfo, StatuteSource, statute_source
@@ -41,6 +41,8 @@ MAX_VERIFY_CHARS = 200_000
 # Words in the running sentence after a citation at least this close to the article are a
 # near-quote and compared; below it they are the writer's summary, which is no error.
 NEAR_QUOTE_ABOVE = 0.8
+# ... and at least this long: a short phrase that reuses the article's words (按一般保证承担责任) is a summary.
+NEAR_QUOTE_MIN_CHARS = 20
 STATUSES = ("exact", "differs", "not_a_quote", "no_quote", "wrong_paragraph", "not_found", "nonexistent",
             "unknown_law", "repealed")
 # A block under a citation that starts like this explains the article; it does not quote it.
@@ -116,6 +118,10 @@ class CitationCheck:
             if self.item is not None and self.items is not None and (self.paragraph or 0) <= (self.paragraphs or 0):
                 return f"所引的款只有 {self.items} 项" if self.items else "所引的款没有分项"
             return f"本条只有 {self.paragraphs} 款"
+        if self.status == "differs" and self.check is not None:
+            return f"引文与法条原文有 {len(self.check.differences)} 处不同"
+        if self.status == "not_a_quote" and self.check is not None:
+            return f"当作法条原文给出的文字不是这一条的原文（相似度 {self.check.similarity:.2f}）"
         if self.status == "not_found":
             return f"索引只收录了《{self.law}》的部分条文，无法确认这一条"
         if self.status == "unknown_law":
@@ -157,12 +163,14 @@ def check_citations(text: str, source: StatuteSource) -> list[CitationCheck]:
     masked = mask_markdown(text)
     refs = find_citations(masked, aliases=source.aliases)
     held = set(source.laws)
-    named = [m for m in find_laws(masked, aliases=source.aliases) if m.known or m.law in held]
+    named = None
     starts = sorted({r.start for r in refs})
     out = []
     for i, ref in enumerate(refs):
         law, inferred = ref.law, False
         if law is None:  # a bare 第X条: the law named last before it, if any
+            if named is None:
+                named = [m for m in find_laws(masked, aliases=source.aliases) if m.known or m.law in held]
             before = [m.law for m in named if m.end <= ref.start]
             law, inferred = (before[-1], True) if before else (None, False)
         in_list = (i + 1 < len(refs) and refs[i + 1].start == ref.start) or (i > 0 and refs[i - 1].start == ref.start)
@@ -246,8 +254,8 @@ def _check_quote(c: CitationCheck, chunk: Chunk, text: str, masked: str, stop: i
         check = compare_quote(got.words, every)
     else:
         check, matched = _paragraph_check(got.words, chunk.text, paragraphs, c.paragraph)
-    if not claims_text and check.status != "exact" and (check.status == "paraphrase"
-                                                         or check.similarity < NEAR_QUOTE_ABOVE):
+    near_quote = check.similarity >= NEAR_QUOTE_ABOVE and len(normalize(got.words)) >= NEAR_QUOTE_MIN_CHARS
+    if not claims_text and check.status != "exact" and (check.status == "paraphrase" or not near_quote):
         return  # the writer's own summary of the article
     c.quote, c.check, c.presented = text[got.start : got.end], check, got.how
     c.quote_start, c.quote_end, c.matched_paragraph = got.start, got.end, matched

@@ -48,3 +48,19 @@ def real_composer(real_settings):
     from legalqa import engine
 
     return engine.composer(real_settings)
+
+
+@pytest.fixture(scope="session")
+def fake_searcher(tmp_path_factory):
+    """A searcher over an index of the default corpus built with FakeEmbedder: exact and fast, for
+    everything that does not need real embeddings (the citation checker never searches)."""
+    from legalqa.index.embedder import FakeEmbedder
+    from legalqa.index.search import Searcher
+    from legalqa.index.store import build_index, load_index
+    from legalqa.ingest.pipeline import ingest
+
+    corpus = ingest([CORPUS])
+    path = tmp_path_factory.mktemp("fake-index") / "index"
+    emb = FakeEmbedder()
+    build_index(path, corpus.chunks, corpus.sources, emb, report=corpus.report.to_dict())
+    return Searcher(load_index(path), emb)
