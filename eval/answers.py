@@ -102,15 +102,22 @@ def load_answers(path: str | Path, aliases: AliasTable | None = None) -> list[An
     path = Path(path)
     if not path.is_file():
         raise AnswersDataError(f"找不到回答文件 {path}：请给出一个存在的 .jsonl 或 .csv 文件")
-    suffix = path.suffix.lower()
+    return parse_answers(path.read_bytes(), str(path), aliases)
+
+
+def parse_answers(data: bytes | str, name: str, aliases: AliasTable | None = None) -> list[AnswerItem]:
+    """The answers in ``data``, a file's content; ``name`` (its file name) gives the format and names it in errors."""
+    suffix = Path(name).suffix.lower()
     if suffix not in (".jsonl", ".csv"):
-        raise AnswersDataError(f"回答文件 {path} 的扩展名应是 .jsonl 或 .csv，现在是 {suffix or '（无）'}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnswersDataError(f"回答文件 {path} 不是 UTF-8 编码（{exc.reason}）：请另存为 UTF-8") from None
-    rows = _jsonl_rows(text) if suffix == ".jsonl" else _csv_rows(text)
-    return _validate(path, rows, aliases or AliasTable())
+        raise AnswersDataError(f"回答文件 {name} 的扩展名应是 .jsonl 或 .csv，现在是 {suffix or '（无）'}")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise AnswersDataError(f"回答文件 {name} 不是 UTF-8 编码（{exc.reason}）：请另存为 UTF-8") from None
+    data = data.removeprefix("\ufeff")
+    rows = _jsonl_rows(data) if suffix == ".jsonl" else _csv_rows(data)
+    return _validate(name, rows, aliases or AliasTable())
 
 
 _Row = tuple[int, dict | None, str | None]  # (line, fields, or the reason the line is unreadable)
@@ -171,7 +178,7 @@ def _csv_rows(text: str) -> list[_Row]:
     return rows
 
 
-def _validate(path: Path, rows: list[_Row], aliases: AliasTable) -> list[AnswerItem]:
+def _validate(path: str, rows: list[_Row], aliases: AliasTable) -> list[AnswerItem]:
     errors: list[str] = []
     out: list[AnswerItem] = []
     seen: dict[str, int] = {}
