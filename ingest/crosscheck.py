@@ -2,7 +2,10 @@
 
 The seed article quotes 民法典第六百八十一条 without "或者发生当事人约定的情形";
 this module finds such differences so the answer can quote the law and say
-where the article's paraphrase departs from it. Also used by ``legalqa verify``.
+where the article's paraphrase departs from it. Also used by ``legalqa verify``:
+``presented_after`` reads how a text gives the words after a citation (quoted, set
+out under it, or in the running sentence) and ``mask_markdown`` lets it read through
+Markdown without moving an offset.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def derive_law_info(chunks: Iterable[Chunk], aliases: AliasTable) -> dict[str, L
         if c.kind != "statute" or not c.law or c.article is None:
             continue
         facts = held.setdefault(c.law, {"status": c.status, "excerpt": c.meta.get("excerpt"), "last": None})
-        if is_commencement(c.text):
+        if "施行" in c.text and is_commencement(c.text):
             facts["last"] = max(facts["last"] or (0, 0), (c.article, c.suffix))
         if "废止" in c.text:
             for law in repealed_laws(c.text, aliases):

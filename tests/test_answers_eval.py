@@ -46,6 +46,14 @@ def test_sample_file_flags_exactly_the_planted_errors(fake_searcher, name):
     assert found(report) == planted
 
 
+@pytest.mark.model
+def test_sample_file_on_the_real_index(real_searcher):
+    """The engine's own searcher (real model) gives the same findings: the checker never searches."""
+    items = load_answers(EXAMPLES / "answers.jsonl", real_searcher.aliases)
+    planted = {aid: sorted((f["category"], f["citation"]) for f in fs) for aid, fs in PLANTED.items()}
+    assert found(answers_report.build(items, real_searcher)) == planted
+
+
 def test_sample_file_covers_every_category_and_style(fake_searcher):
     items = load_answers(EXAMPLES / "answers.jsonl", fake_searcher.aliases)
     assert len(items) >= 12
