@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -230,11 +232,17 @@ def render_compare(diff: dict[str, Any]) -> str:
             if m in d:
                 parts.append(f"{m} {fmt(d[m][0])} → {fmt(d[m][1])}")
         out.append(f"- [{c['verdict']}] {c['id']} {c['question']}: " + "; ".join(parts))
+    return "\n".join(out + only_in_one(diff))
+
+
+def only_in_one(diff: dict[str, Any]) -> list[str]:
+    """The lines naming the ids that only one of two compared reports has."""
+    out = []
     if diff["only_old"]:
         out.append(f"- only in the old report: {', '.join(diff['only_old'])}")
     if diff["only_new"]:
         out.append(f"- only in the new report: {', '.join(diff['only_new'])}")
-    return "\n".join(out)
+    return out
 
 
 def write(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
@@ -243,12 +251,24 @@ def write(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     chart = plot(report, out_dir / "metrics.png")
     report["meta"]["chart"] = chart.name
     paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "png": chart}
-    paths["json"].write_text(json.dumps(report, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
-    paths["md"].write_text(render_markdown(report), encoding="utf-8")
+    write_atomic(paths["json"], json.dumps(report, ensure_ascii=False, indent=1, default=_json_default))
+    write_atomic(paths["md"], render_markdown(report))
     if report.get("compare"):
         paths["compare"] = out_dir / "compare.md"
-        paths["compare"].write_text(render_compare(report["compare"]) + "\n", encoding="utf-8")
+        write_atomic(paths["compare"], render_compare(report["compare"]) + "\n")
     return paths
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over: a crash never leaves half a report."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _json_default(value: Any) -> Any:

@@ -128,6 +128,9 @@ VERIFY_LABELS = {
     "no_quote": "条文存在，其后没有引文",
     "not_found": "语料中没有这一条",
     "unknown_law": "语料中没有这部法律",
+    "wrong_paragraph": "款/项不对（超出本条款数，或引文是另一款）",
+    "nonexistent": "这一条不存在（超出该法条文范围）",
+    "repealed": "该法已废止或不是现行版本",
 }
 
 
@@ -140,6 +143,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("没有找到法条引用。")
     for c in report.citations:
         print(f"{c.citation}（原文写作“{c.raw}”）：{VERIFY_LABELS.get(c.status, c.status)}")
+        if c.detail():
+            print(f"    {c.detail()}")
         for d in c.check.differences if c.check is not None else ():
             print(f"    {d.describe()}")
     print("统计：" + "，".join(f"{VERIFY_LABELS.get(k, k)} {v}" for k, v in report.counts().items()))

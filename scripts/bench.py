@@ -3,8 +3,9 @@
     python scripts/bench.py [--runs 3]
 
 Reports: ingest without embedding; index build cold (empty embedding cache) and incremental
-(no changes); warm search and ask latency p50/p95 over eval/questions.jsonl; cold start to first
-answer in a new process; peak RSS.
+(no changes); warm search and ask latency p50/p95 over eval/questions.jsonl; scoring 1,000
+answers with `legalqa eval --answers` (eval/answers.py), warm; cold start to first answer in a new
+process; peak RSS.
 """
 
 from __future__ import annotations
@@ -17,13 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from legalqa.eval.answers import AnswerItem, load_answers, score_answers  # noqa: E402
 from legalqa.eval.metrics import latency_metrics  # noqa: E402
 from legalqa.ingest.pipeline import ingest  # noqa: E402
+from legalqa.qa.lawinfo import statute_source  # noqa: E402
 
 from legalqa.config import load_settings  # noqa: E402
 from legalqa.engine import Engine  # noqa: E402
@@ -140,6 +144,17 @@ def main() -> None:
         ("ask p50, warm (ms)", ask["latency_p50_ms"]),
         ("ask p95, warm (ms)", ask["latency_p95_ms"]),
     ]
+
+    # legalqa eval --answers: 1,000 answers (the sample file, repeated; and the seed article, a long one).
+    searcher = engine.searcher
+    source = statute_source(searcher)
+    samples = load_answers(ROOT / "eval" / "examples" / "answers.jsonl", searcher.aliases)
+    seed = AnswerItem("seed", (ROOT / "corpus" / "articles" / "有一方逾期网贷怎么办理.md").read_text(encoding="utf-8"))
+    for label, base in (("sample answers", samples), ("seed-article-size answers", [seed])):
+        many = [replace(base[i % len(base)], id=str(i)) for i in range(1000)]
+        score_answers(base, source)  # warm
+        t = [timed(lambda many=many: score_answers(many, source)) for _ in range(args.runs)]
+        rows.append((f"score 1,000 {label}, warm (s)", statistics.median(t)))
 
     code = (
         "import time; t=time.perf_counter(); from legalqa.engine import Engine; from legalqa.config import load_settings; "

@@ -37,6 +37,9 @@ STATUS_LABELS = {
     "no_quote": "✅ 条文存在（其后没有引文）",
     "not_found": "❌ 语料中没有这一条",
     "unknown_law": "❓ 语料中没有这部法律",
+    "wrong_paragraph": "❌ 款/项不对",
+    "nonexistent": "❌ 这一条不存在",
+    "repealed": "⚠️ 该法已废止或不是现行版本",
 }
 
 
