@@ -133,3 +133,34 @@ def test_showcase_question_in_a_real_browser(server, browser):
     print(f"\nscreenshot: {shot}\nserver start to first answer {cold:.1f} s (typing to answer {first:.1f} s); "
           f"second answer {warm:.2f} s")
     page.close()
+
+
+def test_evaluation_tab_scores_the_sample_answers_file(server, browser):
+    """Issue 17: upload eval/examples/answers.jsonl on the page, wait for the progress to finish,
+    and see every planted error listed under its answer."""
+    import json
+
+    url, _ = server
+    expected = json.loads((REPO / "eval" / "examples" / "answers.expected.json").read_text(encoding="utf-8"))
+    planted = {qid: sorted({f["category"] for f in found}) for qid, found in expected["answers"].items() if found}
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(f"{url}/eval")
+    page.get_by_text("评测任何系统的回答").click()
+    uploader = page.locator("[data-testid=stFileUploader]").first
+    uploader.locator("input[type=file]").set_input_files(str(REPO / "eval" / "examples" / "answers.jsonl"))
+    page.get_by_role("button", name="评测上传的文件").click()
+    heading = page.get_by_text("有问题的回答（")
+    heading.wait_for(timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSpinner]')", timeout=120_000)
+    assert page.get_by_text(f"有问题的回答（{len(planted)} / {len(expected['answers'])}）").count() == 1
+    from legalqa.eval.answers import CATEGORY_LABELS
+
+    # An expander's summary reads "<icon name> id：category labels（question）".
+    labels = [t.split("\n")[-1].strip() for t in page.locator("[data-testid=stExpander] summary").all_inner_texts()]
+    for qid, categories in planted.items():
+        label = next((t for t in labels if t.startswith(f"{qid}：")), None)
+        assert label is not None, (qid, labels)
+        assert all(CATEGORY_LABELS[c] in label for c in categories), (label, categories)
+    clean = [qid for qid, found in expected["answers"].items() if not found]
+    assert not any(t.startswith(f"{qid}：") for qid in clean for t in labels)
+    page.close()
