@@ -249,14 +249,20 @@ class LegalqaServer(MCPServer):
             raise
 
 
-def _guard(fn):
-    """Run ``fn``; a failure the user (or the server's files) must fix becomes a ToolError with its message."""
+def _guard(fn, error: type[Exception] = ToolError):
+    """Run ``fn``; a failure the user (or the server's files) must fix becomes ``error`` with its message.
+
+    Anything else, a schema mismatch in our own output included, stays a crash: the SDK logs it
+    and the client sees only that the tool failed.
+    """
     from legalqa.index.store import IndexLoadError
 
     try:
         return fn()
+    except ValidationError:
+        raise
     except (ValueError, IndexLoadError, AnswerCheckError) as exc:  # QueryError, EmbedderError, SelectorError …
-        raise ToolError(str(exc)) from exc
+        raise error(str(exc)) from exc
 
 
 def parse_article(article: int | str) -> tuple[int, int]:
@@ -386,24 +392,15 @@ def create_server(engine: Engine | None = None) -> MCPServer:
     @server.resource("law://laws", name="laws", title="法律目录", mime_type="application/json",
                      description="索引中的法律：全称、简称、收录条数、时效性、版本 / the laws in the index")
     def laws() -> str:
-        return json.dumps(_resource(lambda: laws_output(engine)), ensure_ascii=False, indent=2)
+        return json.dumps(_guard(lambda: laws_output(engine), ResourceNotFoundError), ensure_ascii=False, indent=2)
 
     @server.resource("law://{law}/{article}", name="article", title="一条法条", mime_type="application/json",
                      description="一条法条的原文，逐款列出，如 law://民法典/681 或 law://民法典/第二百八十条之一")
     def article(law: str, article: str) -> str:
-        found = _resource(lambda: article_output(engine, law, article))
+        found = _guard(lambda: article_output(engine, law, article), ResourceNotFoundError)
         return found.model_dump_json(indent=2)
 
     return server
-
-
-def _resource(fn):
-    from legalqa.index.store import IndexLoadError
-
-    try:
-        return fn()
-    except (ValueError, IndexLoadError) as exc:
-        raise ResourceNotFoundError(str(exc)) from exc
 
 
 class RequireKey:

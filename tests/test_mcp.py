@@ -22,6 +22,8 @@ from legalqa.index.search import QueryError
 from mcp import Client, StdioServerParameters
 
 from legalqa.cli import main
+from legalqa.config import load_settings
+from legalqa.engine import Engine
 
 REPO = Path(__file__).resolve().parents[1]
 TOOLS = {"search_law", "get_article", "ask", "verify_citations"}
@@ -275,3 +277,19 @@ def test_the_command_line_checks_its_options_before_serving(capsys, monkeypatch)
     with pytest.raises(SystemExit):
         main(["mcp", "--http", "--port", "70000"])
     assert "端口必须是 1 到 65535" in capsys.readouterr().err
+
+
+def test_without_an_index_the_server_starts_and_each_call_says_to_run_ingest(tmp_path):
+    from legalqa.mcp import create_server
+
+    empty = Engine(load_settings(env={}).with_(home=tmp_path, index_dir=tmp_path / "index", model="fake"))
+
+    async def calls():
+        async with Client(create_server(empty)) as client:  # in process: the same handlers, no subprocess
+            return [await client.call_tool("search_law", {"query": "网贷"}),
+                    await client.call_tool("get_article", {"law": "民法典", "article": 681})]
+
+    with start_blocking_portal() as portal:
+        results = portal.call(calls)
+    for result in results:
+        assert result.is_error and "legalqa ingest" in result.content[0].text
