@@ -1,4 +1,4 @@
-"""The `legalqa` command: ingest, add, search, ask, verify, eval, serve.
+"""The `legalqa` command: ingest, add, search, ask, verify, eval, serve, mcp.
 
 User-facing messages are Chinese; every failure is one line on stderr and exit code 2.
 Each command builds one ``Engine`` and calls it. Heavy libraries (torch, faiss, the model)
@@ -157,6 +157,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_engine(args), ServeOptions.from_args(args))
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from legalqa.http import ServeOptions
+    from legalqa.mcp import run  # the MCP SDK loads only for this command
+
+    if not args.http and (args.host or args.port or args.insecure or args.allowed_host):
+        raise ValueError("--host、--port、--insecure、--allowed-host 只用于 --http；用标准输入输出（默认）时请去掉它们")
+    options = ServeOptions(args.host or "127.0.0.1", args.port or 8766, args.insecure, tuple(args.allowed_host))
+    return run(_engine(args), options if args.http else None)
+
+
 def _port(value: str) -> int:
     try:
         port = int(value)
@@ -228,6 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="允许的 Host 请求头（可重复；默认只允许本机名和 --host）")
     _index_options(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="启动 MCP 服务，供 AI 助手调用（默认用标准输入输出；--http 用 HTTP）")
+    p.add_argument("--http", action="store_true", help="用 streamable HTTP（http://127.0.0.1:8766/mcp）代替标准输入输出")
+    p.add_argument("--host", help="监听地址（只用于 --http；默认只在本机 127.0.0.1）")
+    p.add_argument("--port", type=_port, help="端口，1 到 65535（只用于 --http；默认 8766）")
+    p.add_argument("--insecure", action="store_true", help="允许在非本机地址上不设 LEGALQA_API_KEY 就启动（不推荐）")
+    p.add_argument("--allowed-host", action="append", default=[], help="允许的 Host 请求头（可重复，只用于 --http）")
+    _index_options(p)
+    p.set_defaults(func=cmd_mcp)
     return parser
 
 

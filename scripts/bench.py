@@ -4,8 +4,10 @@
 
 Reports: ingest without embedding; index build cold (empty embedding cache) and incremental
 (no changes); warm search and ask latency p50/p95 over eval/questions.jsonl; scoring 1,000
-answers with `legalqa eval --answers` (eval/answers.py), warm; cold start to first answer in a new
-process; peak RSS.
+answers with `legalqa eval --answers` (eval/answers.py), warm; a warm `search_law` round trip to
+`legalqa mcp` over stdio; cold start to first answer in a new process; cold CLI commands
+(`--help`, an argument error, search, ask); the page's cold and warm answers; a bounded loopback
+load test of `legalqa serve`; peak RSS.
 """
 
 from __future__ import annotations
@@ -109,6 +111,29 @@ def load_test(s, questions: list[str], clients: int = 8, requests: int = 200) ->
         ("load: server RSS before (MiB)", rss_before),
         ("load: server RSS after (MiB)", rss_after),
     ]
+def mcp_round_trip(settings, questions: list[str], calls: int = 50) -> list[tuple[str, float]]:
+    """Warm `search_law` round trips to a `legalqa mcp` subprocess over stdio, timed at the SDK client."""
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    env = {"LEGALQA_HOME": str(settings.home), "LEGALQA_INDEX": str(settings.index_dir), "LEGALQA_MODEL": settings.model}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "legalqa.cli", "mcp"], env=env, cwd=str(ROOT))
+
+    async def run() -> list[float]:
+        async with Client(params, read_timeout_seconds=600) as client:
+            for q in questions[:5]:  # loads the model and index, builds the typo lexicon
+                await client.call_tool("search_law", {"query": q, "k": 5})
+            ms = []
+            for q in questions[5 : 5 + calls]:
+                t0 = time.perf_counter()
+                result = await client.call_tool("search_law", {"query": q, "k": 5})
+                ms.append((time.perf_counter() - t0) * 1000)
+                assert not result.is_error, result.content[0].text
+            return ms
+
+    latency = latency_metrics(anyio.run(run))
+    return [(f"mcp search_law round trip p50, warm, stdio (ms, {calls} calls)", latency["latency_p50_ms"]),
+            ("mcp search_law round trip p95, warm, stdio (ms)", latency["latency_p95_ms"])]
 
 
 def main() -> None:
@@ -155,6 +180,7 @@ def main() -> None:
         score_answers(base, source)  # warm
         t = [timed(lambda many=many: score_answers(many, source)) for _ in range(args.runs)]
         rows.append((f"score 1,000 {label}, warm (s)", statistics.median(t)))
+    rows += mcp_round_trip(s, questions)
 
     code = (
         "import time; t=time.perf_counter(); from legalqa.engine import Engine; from legalqa.config import load_settings; "

@@ -25,6 +25,18 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def fake_engine(tmp_path_factory):
+    """An Engine over an index of the default corpus built with the FakeEmbedder: fast, no model. Never rebuild it."""
+    from legalqa.config import load_settings
+    from legalqa.engine import Engine
+
+    home = tmp_path_factory.mktemp("fake-home")
+    engine = Engine(load_settings(env={}).with_(home=home, index_dir=home / "index", model="fake"))
+    engine.build([CORPUS])
+    return engine
+
+
+@pytest.fixture(scope="session")
 def real_engine(tmp_path_factory):
     """An Engine over a fresh index of the default corpus, built once with the real default model."""
     from legalqa.config import load_settings
@@ -65,15 +77,3 @@ def fake_searcher(tmp_path_factory):
     emb = FakeEmbedder()
     build_index(path, corpus.chunks, corpus.sources, emb, report=corpus.report.to_dict())
     return Searcher(load_index(path), emb)
-
-
-@pytest.fixture(scope="session")
-def fake_engine(tmp_path_factory):
-    """An Engine over an index of the default corpus built with FakeEmbedder (``--model fake``): fast."""
-    from legalqa.config import load_settings
-    from legalqa.engine import Engine
-
-    home = tmp_path_factory.mktemp("fake-engine-home")
-    engine = Engine(load_settings(env={}).with_(home=home, index_dir=home / "index", model="fake"))
-    engine.build([CORPUS])
-    return engine
