@@ -155,8 +155,14 @@ def test_evaluation_tab_scores_the_sample_answers_file(server, browser):
     assert page.get_by_text(f"有问题的回答（{len(planted)} / {len(expected['answers'])}）").count() == 1
     from legalqa.eval.answers import CATEGORY_LABELS
 
-    # An expander's summary reads "<icon name> id：category labels（question）".
-    labels = [t.split("\n")[-1].strip() for t in page.locator("[data-testid=stExpander] summary").all_inner_texts()]
+    # An expander's summary reads "<icon name> id：category labels（question）". The list streams in: wait for it.
+    def summaries() -> list[str]:
+        return [t.split("\n")[-1].strip() for t in page.locator("[data-testid=stExpander] summary").all_inner_texts()]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(any(t.startswith(f"{q}：") for t in summaries()) for q in planted):
+        time.sleep(0.5)
+    labels = summaries()
     for qid, categories in planted.items():
         label = next((t for t in labels if t.startswith(f"{qid}：")), None)
         assert label is not None, (qid, labels)
