@@ -56,8 +56,8 @@ class IndexData:
     manifest: dict
     chunks: list[Chunk]
     sources: dict[str, str]
-    dense: DenseIndex
-    sparse: SparseIndex
+    dense: DenseIndex | None  # None when an engine backend holds the vectors (manifest "backend")
+    sparse: SparseIndex | None
     report: dict
     hints: dict[str, str] = field(default_factory=dict)  # what embed_text added, by citation
 
@@ -161,8 +161,13 @@ def build_index(
     dense_kind: str = "flat",
     hints: dict[str, str] | None = None,
     progress: bool = False,
+    engine=None,
 ) -> dict:
-    """Embed and index chunks into ``out_dir``, atomically. Returns the manifest."""
+    """Embed and index chunks into ``out_dir``, atomically. Returns the manifest.
+
+    ``engine`` (index/backends/qdrant.py QdrantStore): write the vectors and BM25 weights there,
+    incrementally, instead of dense.faiss and bm25/; the manifest's "backend" says where.
+    """
     if not chunks:
         raise ValueError("没有可索引的内容：语料为空，或所有文件都读取失败")
     out_dir = Path(out_dir)
@@ -187,8 +192,12 @@ def build_index(
     }
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
-        DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
-        SparseIndex.build(texts).save(tmp / "bm25")
+        if engine is None:
+            DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
+            SparseIndex.build(texts).save(tmp / "bm25")
+        else:  # the engine first: the folder's manifest is written only once the engine holds the chunks
+            manifest["backend"] = engine.sync(chunks, vectors, texts, model=embedder.name,
+                                              corpus_hash=manifest["corpus_hash"], progress=progress)
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
@@ -253,10 +262,12 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
                 if line.strip():
                     row = json.loads(line)
                     sources[row["source"]] = row["text"]
-        where = "dense.faiss"
-        dense = DenseIndex.load(path / "dense.faiss")
-        where = "bm25"
-        sparse = SparseIndex.load(path / "bm25")
+        dense = sparse = None
+        if not manifest.get("backend"):  # an engine backend keeps the vectors outside the folder
+            where = "dense.faiss"
+            dense = DenseIndex.load(path / "dense.faiss")
+            where = "bm25"
+            sparse = SparseIndex.load(path / "bm25")
         where = "report.json"
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
@@ -267,11 +278,14 @@ def load_index(path: Path, *, model: str | None = None, dim: int | None = None) 
     except Exception as exc:  # any unreadable file means the same thing to the user
         raise IndexCorruptError(f"索引文件 {path / where} 无法读取（{type(exc).__name__}）。{FIX}") from exc
     n = manifest.get("chunks")
-    if not (len(chunks) == n == dense.size == sparse.size):
+    if dense is None or sparse is None:
+        if len(chunks) != n:
+            raise IndexCorruptError(f"索引文件之间不一致（清单 {n} 块，chunks.jsonl {len(chunks)}）。{FIX}")
+    elif not (len(chunks) == n == dense.size == sparse.size):
         raise IndexCorruptError(
             f"索引文件之间不一致（清单 {n} 块，chunks.jsonl {len(chunks)}，向量 {dense.size}，BM25 {sparse.size}）。{FIX}"
         )
-    if dense.dim != manifest.get("dim"):
+    if dense is not None and dense.dim != manifest.get("dim"):
         raise IndexCorruptError(f"向量维度 {dense.dim} 与清单记录的 {manifest.get('dim')} 不符。{FIX}")
     missing = {c.source for c in chunks} - sources.keys()
     if missing:
