@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -343,3 +344,19 @@ def test_the_default_corpus_ranks_alike_on_both_backends(tmp_path):
                 assert math.isclose(x.dense_score, y.dense_score, rel_tol=1e-5, abs_tol=1e-6)
     assert same >= 0.95 * len(questions[::2]), f"{same} of {len(questions[::2])} identical"
     store.close()
+
+
+def test_engines_of_one_process_share_the_embedded_store_and_another_process_is_told_why_not(tmp_path):
+    s = fake_settings(tmp_path)
+    page = Engine(s)
+    page.build([CORPUS / "statutes" / "征信业管理条例.md"])
+    assert page.hits("个人信息 处理者", 1)[0].chunk.law == "征信业管理条例"
+    # Another Engine of the same process (an upload's rebuild) writes through the same client ...
+    Engine(s).build([CORPUS / "statutes" / "征信业管理条例.md", CORPUS / "statutes" / "中华人民共和国个人信息保护法.md"])
+    # ... and the first one follows the rebuild.
+    assert page.hits("个人信息 处理者", 1)[0].chunk.law == "中华人民共和国个人信息保护法"
+    other = subprocess.run(
+        [sys.executable, "-m", "legalqa.cli", "search", "--index", str(s.index_dir), "--model", "fake", "征信"],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, "LEGALQA_BACKEND": "qdrant"})
+    assert other.returncode == 2 and "同一时间只能由一个进程使用" in other.stderr, other.stderr
+    page.close()

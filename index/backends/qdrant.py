@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -42,6 +44,13 @@ SCHEMA = 1  # what a point holds; a change rewrites every point
 BATCH = 256
 API_KEY_ENV = "LEGALQA_QDRANT_API_KEY"
 _NAMESPACE = uuid.UUID("6f1c3a52-3c1e-4d8e-9a57-2f0b6f3d9b10")  # point ids: uuid5(namespace, chunk id)
+
+
+# Qdrant locks an embedded store's folder to one client, so every QdrantStore of a process that
+# names the same folder shares one client (the page's Engine and an upload's build, say). Weak
+# references: the client, and with it the lock, goes when the last store lets go of it.
+_EMBEDDED: weakref.WeakValueDictionary[str, QdrantClient] = weakref.WeakValueDictionary()
+_EMBEDDED_LOCK = threading.Lock()
 
 
 class EngineError(IndexLoadError):
@@ -134,8 +143,13 @@ class QdrantStore:
                 elif self.location == ":memory:":
                     self._client = QdrantClient(location=":memory:")
                 else:
-                    os.makedirs(self.location, exist_ok=True)
-                    self._client = QdrantClient(path=self.location)
+                    folder = os.path.realpath(self.location)
+                    with _EMBEDDED_LOCK:
+                        client = _EMBEDDED.get(folder)
+                        if client is None:
+                            os.makedirs(folder, exist_ok=True)
+                            client = _EMBEDDED[folder] = QdrantClient(path=folder)
+                    self._client = client
             except (RuntimeError, OSError, ValueError) as exc:
                 raise EngineError(
                     f"无法打开向量引擎 {self.location}（{exc}）。内嵌存储同一时间只能由一个进程使用："
@@ -144,9 +158,10 @@ class QdrantStore:
         return self._client
 
     def close(self) -> None:
-        if self._client is not None:
+        """Let go of the connection; an embedded store's client closes when no other store shares it."""
+        if self._client is not None and (self.remote or self.location == ":memory:"):
             self._client.close()
-            self._client = None
+        self._client = None
 
     def describe(self) -> dict:
         """Where the data is, for the manifest (never the API key)."""
