@@ -23,12 +23,16 @@ import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from legalqa.index.dense import DenseIndex
 from legalqa.index.embedder import Embedder
 from legalqa.index.sparse import SparseIndex
 from legalqa.ingest.models import Chunk
+
+if TYPE_CHECKING:
+    from legalqa.index.backends.qdrant import QdrantStore
 
 FORMAT = 2  # 2: hints.json, read by the citation selector (qa/select.py)
 FIX = "请运行 `legalqa ingest` 重新建立索引"
@@ -161,7 +165,7 @@ def build_index(
     dense_kind: str = "flat",
     hints: dict[str, str] | None = None,
     progress: bool = False,
-    engine=None,
+    engine: QdrantStore | None = None,
 ) -> dict:
     """Embed and index chunks into ``out_dir``, atomically. Returns the manifest.
 

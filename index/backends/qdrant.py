@@ -151,10 +151,10 @@ class QdrantStore:
                             client = _EMBEDDED[folder] = QdrantClient(path=folder)
                     self._client = client
             except (RuntimeError, OSError, ValueError) as exc:
-                raise EngineError(
-                    f"无法打开向量引擎 {self.location}（{exc}）。内嵌存储同一时间只能由一个进程使用："
-                    "请关闭正在使用它的 legalqa 进程（网页、HTTP 服务）后重试，或改用 Qdrant 服务器（[index] uri）"
-                ) from exc
+                fix = ("内嵌存储同一时间只能由一个进程使用：请关闭正在使用它的 legalqa 进程（网页、HTTP 服务）后重试，"
+                       "或改用 Qdrant 服务器（[index] uri）") if "already accessed" in str(exc) else \
+                    "请检查这个文件夹能否读写，或在 [index] path 换一个文件夹"
+                raise EngineError(f"无法打开向量引擎 {self.location}（{exc}）。{fix}") from exc
         return self._client
 
     def close(self) -> None:
