@@ -360,3 +360,28 @@ def test_engines_of_one_process_share_the_embedded_store_and_another_process_is_
         capture_output=True, text=True, cwd=REPO, env={**os.environ, "LEGALQA_BACKEND": "qdrant"})
     assert other.returncode == 2 and "同一时间只能由一个进程使用" in other.stderr, other.stderr
     page.close()
+
+
+def test_the_faces_work_unchanged_on_the_engine_backend(tmp_path):
+    """ask, verify, HTTP and LangChain through an Engine on Qdrant answer as they do on faiss."""
+    from fastapi.testclient import TestClient
+
+    from legalqa.http import create_app
+    from legalqa.langchain import LegalQARetriever
+
+    engines = {}
+    for name in ("faiss", "qdrant"):
+        engines[name] = Engine(fake_settings(tmp_path / name, name))
+        engines[name].build([CORPUS])
+    out = {}
+    for name, engine in engines.items():
+        client = TestClient(create_app(engine), base_url="http://localhost")
+        searched = client.post("/search", json={"query": "保证人 连带责任", "k": 5, "filters": {"kind": "statute"}})
+        asked = client.post("/ask", json={"question": "我给朋友的网贷做了担保，他不还钱，平台能直接找我要吗？"})
+        assert searched.status_code == asked.status_code == 200
+        docs = LegalQARetriever(engine=engine, k=4).invoke("替朋友还了网贷能要回来吗")
+        out[name] = ([h["citation"] for h in searched.json()["hits"]], asked.json()["text"], [d.id for d in docs],
+                     engine.verify("《民法典》第六百八十一条 保证合同是为保障债权的实现").to_dict(),
+                     engine.ask("离婚后还要还对方借的网贷吗").text)
+    assert out["faiss"] == out["qdrant"]
+    engines["qdrant"].close()
