@@ -40,6 +40,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(report.summary())
     print(f"索引已写入 {engine.settings.index_dir}（模型 {manifest['model']}，{manifest['dim']} 维，"
           f"新嵌入 {manifest['embedded']} 块，总用时 {manifest['build_seconds']:.2f} 秒）")
+    engine_sync = manifest.get("backend")
+    if engine_sync:
+        print(f"向量引擎 {engine_sync['location']}（集合 {engine_sync['collection']}）：写入 {engine_sync['upserted']} 块，"
+              f"删除 {engine_sync['deleted']} 块，{engine_sync['kept']} 块未变")
     # The index was written (build raises when nothing was readable); unreadable files still mean exit 1.
     return 1 if report.errors else 0
 

@@ -7,7 +7,10 @@ Reports: ingest without embedding; index build cold (empty embedding cache) and 
 answers with `legalqa eval --answers` (eval/answers.py), warm; a warm `search_law` round trip to
 `legalqa mcp` over stdio; cold start to first answer in a new process; cold CLI commands
 (`--help`, an argument error, search, ask); the page's cold and warm answers; a bounded loopback
-load test of `legalqa serve`; peak RSS.
+load test of `legalqa serve`; peak RSS. Then each retrieval backend beside faiss (``backends``): build
+time, warm search p50/p95 and peak RSS, each in its own process.
+
+    python scripts/bench.py --backends-only     # just the backend comparison
 """
 
 from __future__ import annotations
@@ -136,10 +139,85 @@ def mcp_round_trip(settings, questions: list[str], calls: int = 50) -> list[tupl
             ("mcp search_law round trip p95, warm, stdio (ms)", latency["latency_p95_ms"])]
 
 
+# The retrieval backends compared: (label, [index] backend, fusion).
+BACKENDS = (("faiss", "faiss", "engine"), ("qdrant (embedded), engine fusion", "qdrant", "engine"),
+            ("qdrant (embedded), local fusion", "qdrant", "local"))
+
+
+def one_backend(name: str, fusion: str, home: Path, runs: int) -> dict:
+    """In this process: build the default corpus on one backend (embeddings cached), then search warm."""
+    from legalqa.index.config import BackendConfig
+
+    base = load_settings()
+    s = base.with_(home=home, index_dir=home / "index", backend=BackendConfig(name, fusion=fusion))
+    engine = Engine(s)
+    engine.build()  # embeds into the shared cache (the first backend) and writes a fresh index
+    # A new engine and index folder, as a rebuild from scratch; the embedding cache is warm, so this
+    # times the index write (faiss files, or upserting every point into a new Qdrant store).
+    cold = []
+    for i in range(runs):
+        e = Engine(s.with_(index_dir=home / f"index-{i}"), embedder=engine.embedder)
+        cold.append(timed(lambda e=e: e.build()))
+        e.close()
+    again = timed(lambda: engine.build())  # nothing changed: the engine keeps every point
+    questions = [json.loads(line)["question"] for line in open(ROOT / "eval" / "questions.jsonl", encoding="utf-8")]
+    for q in questions[:5]:
+        engine.search(q, 5)
+    ms, retrieve_ms = [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        result = engine.search(q, 5)
+        ms.append((time.perf_counter() - t0) * 1000)
+        retrieve_ms.append(result.timings["retrieve"] * 1000)  # the backend's part, without the query embedding
+    lat, ret = latency_metrics(ms), latency_metrics(retrieve_ms)
+    engine.close()
+    return {"build_s": statistics.median(cold), "rebuild_unchanged_s": again, "p50_ms": lat["latency_p50_ms"],
+            "p95_ms": lat["latency_p95_ms"], "retrieve_p50_ms": ret["latency_p50_ms"],
+            "retrieve_p95_ms": ret["latency_p95_ms"],
+            "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def backends(runs: int, cache: Path | None = None) -> list[tuple[str, float]]:
+    """Each backend in its own process (so RSS is its own), on the same embedding cache (``cache``, or a new one)."""
+    rows = []
+    cache = cache or Path(tempfile.mkdtemp(prefix="legalqa-bench-cache-"))
+    for label, name, fusion in BACKENDS:
+        home = Path(tempfile.mkdtemp(prefix=f"legalqa-bench-{name}-"))
+        (home / "embedding-cache").symlink_to(cache, target_is_directory=True)
+        out = subprocess.run([sys.executable, __file__, "--one-backend", name, fusion, str(home), str(runs)],
+                             capture_output=True, text=True, check=True, cwd=ROOT)
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        rows += [(f"{label}: build, embeddings cached (s)", got["build_s"]),
+                 (f"{label}: rebuild, nothing changed (s)", got["rebuild_unchanged_s"]),
+                 (f"{label}: search p50, warm (ms)", got["p50_ms"]),
+                 (f"{label}: search p95, warm (ms)", got["p95_ms"]),
+                 (f"{label}: its retrieval alone p50 (ms)", got["retrieve_p50_ms"]),
+                 (f"{label}: its retrieval alone p95 (ms)", got["retrieve_p95_ms"]),
+                 (f"{label}: peak RSS of its process (MiB)", got["rss_mib"])]
+    return rows
+
+
+def show(rows: list[tuple[str, float]], title: str) -> None:
+    width = max(len(r[0]) for r in rows)
+    print(title)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value:10.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--backends-only", action="store_true", help="only the retrieval backends, side by side")
+    ap.add_argument("--cache", type=Path, help="an embedding cache to share (default: a new, empty one)")
+    ap.add_argument("--one-backend", nargs=4, metavar=("NAME", "FUSION", "HOME", "RUNS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one_backend:
+        name, fusion, home, runs = args.one_backend
+        print(json.dumps(one_backend(name, fusion, Path(home), int(runs))))
+        return
+    if args.backends_only:
+        show(backends(args.runs, args.cache), f"legalqa retrieval backends: {args.runs} runs, medians")
+        return
     base = load_settings()
     rows = []
 
@@ -226,10 +304,8 @@ def main() -> None:
     rows.append(("peak RSS of this process (MiB)", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
     rows += load_test(s, questions)
 
-    width = max(len(r[0]) for r in rows)
-    print(f"legalqa benchmark: {len(questions)} questions, {args.runs} runs, medians")
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value:10.3f}")
+    rows += backends(args.runs)
+    show(rows, f"legalqa benchmark: {len(questions)} questions, {args.runs} runs, medians")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The CI gate: the whole eval on the default corpus against eval/thresholds.toml.
 
 The gate itself (marked ``model``) builds a fresh index of the default corpus in a temporary
-folder with the real default model and runs ``legalqa eval --gate`` there, as a user would.
+folder with the real default model and runs ``legalqa eval --gate`` there, as a user would, once
+on each retrieval backend (faiss, and Qdrant's embedded store), and checks that they agree.
 The other tests check the thresholds file, the gate logic, and the whole eval pipeline with
 the fake embedder (fast, no model).
 """
@@ -198,11 +199,26 @@ def test_cli_eval_with_fake_model(fake_settings, tmp_path, capsys, monkeypatch):
 # --- the gate: the real model on the default corpus --------------------------------------------
 
 
+BACKENDS = ("faiss", "qdrant")  # the gate runs on each retrieval backend ([index] backend, docs/backends.md)
+
+
 @pytest.fixture(scope="module")
-def gate_report(tmp_path_factory) -> dict:
-    """Build the default corpus into a fresh index and run `legalqa eval --gate` on it, once."""
-    tmp = tmp_path_factory.mktemp("gate")
-    env = os.environ | {"LEGALQA_INDEX": str(tmp / "index"), "PYTHONUNBUFFERED": "1"}
+def gate_runs(tmp_path_factory):
+    """backend -> the gate's report, each run at most once per test session."""
+    runs: dict[str, dict] = {}
+
+    def run(backend: str) -> dict:
+        if backend not in runs:
+            runs[backend] = _run_gate(tmp_path_factory.mktemp(f"gate-{backend}"), backend)
+        return runs[backend]
+
+    return run
+
+
+def _run_gate(tmp: Path, backend: str) -> dict:
+    """Build the default corpus into a fresh index and run `legalqa eval --gate` on it."""
+    env = os.environ | {"LEGALQA_INDEX": str(tmp / "index"), "PYTHONUNBUFFERED": "1", "LEGALQA_BACKEND": backend}
+    env.pop("LEGALQA_QDRANT_URL", None)  # the engine's embedded store, beside the fresh index
     cli = [sys.executable, "-m", "legalqa.cli"]
     built = subprocess.run(cli + ["ingest", "-q", "--index", str(tmp / "index"), str(REPO / "corpus")], env=env, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
@@ -215,6 +231,20 @@ def gate_report(tmp_path_factory) -> dict:
     rep = json.loads((tmp / "out" / "report.json").read_text(encoding="utf-8"))
     rep["meta"]["wall_s"] = wall
     return rep
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def gate_report(request, gate_runs) -> dict:
+    return gate_runs(request.param)
+
+
+@pytest.mark.model
+def test_both_backends_give_the_same_figures(gate_runs):
+    """The engine backend answers as faiss does: within 0.01 on citations and hit@5, every quote verbatim."""
+    faiss, engine = gate_runs("faiss")["metrics"]["all"], gate_runs("qdrant")["metrics"]["all"]
+    for metric in ("citation_recall", "citation_precision", "hit@5"):
+        assert abs(faiss[metric] - engine[metric]) <= 0.01, (metric, faiss[metric], engine[metric])
+    assert faiss["quote_fidelity"] == engine["quote_fidelity"] == 1.0
 
 
 @pytest.mark.model
