@@ -22,17 +22,7 @@ from legalqa.index.store import (
 )
 from legalqa.ingest.pipeline import ingest
 
-from tests.conftest import CORPUS
-
-
-class CountingEmbedder(FakeEmbedder):
-    def __init__(self):
-        super().__init__()
-        self.embedded = 0
-
-    def embed_documents(self, texts, batch_size=64, show_progress=False):
-        self.embedded += len(texts)
-        return super().embed_documents(texts, batch_size, show_progress)
+from tests.conftest import CORPUS, CountingEmbedder
 
 
 @pytest.fixture(scope="module")
