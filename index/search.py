@@ -385,18 +385,11 @@ class Searcher:
         return mask
 
     def _dense(self, qvec: np.ndarray, allowed: np.ndarray, n_allowed: int, want: int) -> list[tuple[int, float]]:
-        """The best admitted (row, cosine) pairs, at least ``want`` of them when there are that many.
-
-        Asks the dense index for ``want`` rows, then four times as many while filtered-out rows
-        crowd the admitted ones out.
-        """
-        depth, n = want, len(self.chunks)
-        while True:
-            d_scores, d_rows = self.data.dense.search(qvec, min(depth, n))
-            found = [(int(r), float(s)) for s, r in zip(d_scores, d_rows, strict=True) if allowed[r]]
-            if len(found) >= min(want, n_allowed) or depth >= n:
-                return found
-            depth *= 4
+        """The best ``want`` admitted (row, cosine) pairs: the dense index searches the admitted rows only."""
+        if n_allowed == 0:
+            return []
+        d_scores, d_rows = self.data.dense.search(qvec, want, None if n_allowed == len(allowed) else allowed)
+        return [(int(r), float(s)) for s, r in zip(d_scores, d_rows, strict=True) if allowed[r]]
 
     def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
         """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.

@@ -182,6 +182,13 @@ def test_every_dense_kind_finds_and_reconstructs_vectors_after_a_reload(tmp_path
     _, rows = dense.search(vectors[7], 5)
     assert rows[0] == 7
     assert np.allclose(dense.index.reconstruct(1000), vectors[1000], atol=1e-6)
+    # A filter is applied inside the search: every row returned is admitted, and k of them come back.
+    allowed = np.zeros(len(vectors), bool)
+    allowed[::9] = True
+    scores, rows = dense.search(vectors[7], 5, allowed)
+    assert len(rows) == 5 and allowed[rows].all() and 7 not in rows
+    exact = np.argsort(-(vectors[allowed] @ vectors[7]))[:5]
+    assert rows[0] == np.flatnonzero(allowed)[exact[0]]
 
 
 def dead_pid() -> int:
