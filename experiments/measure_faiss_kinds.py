@@ -81,13 +81,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             dense.save(Path(tmp) / "d.faiss")
             size = (Path(tmp) / "d.faiss").stat().st_size
-        recall = statistics.mean(len(set(dense.search(q, 10)[1].tolist()) & t) / 10 for q, t in zip(queries, truth))
+        recall = statistics.mean(
+            len(set(dense.search(q, 10)[1].tolist()) & t) / 10 for q, t in zip(queries, truth, strict=True))
         recall_f = statistics.mean(
-            len(set(dense.search(q, 10, allowed)[1].tolist()) & t) / 10 for q, t in zip(queries, truth_filtered))
+            len(set(dense.search(q, 10, allowed)[1].tolist()) & t) / 10
+            for q, t in zip(queries, truth_filtered, strict=True))
         for q in queries[:20]:
             dense.search(q, 50)
-        lat = [timed(lambda q=q: dense.search(q, 50))[0] for q in queries]
-        lat_f = [timed(lambda q=q: dense.search(q, 50, allowed))[0] for q in queries]
+        lat = [timed(lambda q=q, d=dense: d.search(q, 50))[0] for q in queries]
+        lat_f = [timed(lambda q=q, d=dense: d.search(q, 50, allowed))[0] for q in queries]
         name = kind if ef is None else f"{kind} efSearch={ef}"
         if kind == "hnsw" and ef is None:
             name += f" efSearch={dense.index.hnsw.efSearch}"

@@ -9,6 +9,7 @@ two versions), built with FakeEmbedder in a few seconds.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -336,3 +337,50 @@ def test_ingest_library_from_the_command_line(home, tmp_path, monkeypatch, capsy
     assert "含法规库" in out and "法规库" in out.split("索引已写入")[0]
     assert load_index(tmp_path / "index").manifest["library"]["source"] == str(laws)
 
+
+
+# --- the browse page lists the library's laws ---------------------------------------------------------
+
+
+def _browse() -> None:
+    from legalqa.ui.browse import page
+
+    page()
+
+
+def plain(markdown: str) -> str:
+    """Markdown with its backslash escapes undone: the text a reader sees."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def browse(monkeypatch, engine):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("LEGALQA_HOME", str(engine.settings.home))
+    monkeypatch.setenv("LEGALQA_INDEX", str(engine.settings.index_dir))
+    monkeypatch.setenv("LEGALQA_MODEL", "fake")
+    at = AppTest.from_function(_browse, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_browse_finds_a_law_by_name_and_shows_each_version_apart(monkeypatch, engine):
+    at = browse(monkeypatch, engine)
+    assert "含法规库" in at.caption[0].value
+    at.text_input(key="lq_browse_find").set_value("示例").run()
+    assert at.selectbox(key="lq_browse_law").options == [COMPANY, EXAMPLE]
+    at.selectbox(key="lq_browse_law").set_value(EXAMPLE).run()
+    texts = at.radio(key=f"lq_browse_text_{EXAMPLE}")
+    assert texts.options == [
+        "现行文本（2024-12-25，2 条）", "2018-03-20（历史版本，2 条）"]
+    texts.set_value(1).run()
+    assert any("2018-03-20 的文本，状态：历史版本" in plain(w.value) for w in at.warning)
+    radio = next(r for r in at.radio if r.key.startswith(f"lq_browse_art_{EXAMPLE}_1"))
+    radio.set_value(1).run()
+    assert any("旧的示例规定" in h.value for h in at.get("html"))
+
+    at.text_input(key="lq_browse_find").set_value("合同法").run()
+    assert at.selectbox(key="lq_browse_law").options == [CONTRACT]
+    assert any("状态：已废止" in plain(w.value) for w in at.warning)
+    at.text_input(key="lq_browse_find").set_value("没有这部法").run()
+    assert any("没有名称含“没有这部法”的法律" in plain(i.value) for i in at.info)
