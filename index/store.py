@@ -135,6 +135,37 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def content_key(
+    chunks: list[Chunk], sources: dict[str, str], embedder: Embedder, dense_kind: str, used_hints: dict[str, str],
+    assets: Assets, library: dict | None,
+) -> str:
+    """A hash of everything an index's files are made of: an index with the same key is this index.
+
+    The ingest report is left out (it differs only in timings when these agree).
+    """
+    h = hashlib.sha256()
+    settings = {"format": FORMAT, "model": embedder.name, "dim": int(embedder.dim), "dense_kind": dense_kind,
+                "versions": _versions(), "assets": assets.to_manifest(), "library": library, "hints": used_hints}
+    h.update(json.dumps(settings, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    for c in chunks:
+        h.update(json.dumps(c.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    for key, text in sources.items():
+        h.update(f"\x00{key}\x00{text}".encode())
+    return h.hexdigest()
+
+
+def _unchanged(out_dir: Path, key: str) -> dict | None:
+    """The manifest of the index at ``out_dir`` when it was built from ``key`` and is whole, else None."""
+    try:
+        manifest = read_manifest(out_dir)
+        if manifest.get("content_key") != key:
+            return None
+        verify_checksums(out_dir, manifest)
+    except IndexLoadError:
+        return None
+    return manifest
+
+
 def build_index(
     out_dir: Path,
     chunks: list[Chunk],
@@ -161,6 +192,10 @@ def build_index(
     ``progress`` shows a bar with counts and the time left; ``on_progress(done, total)`` is
     told after each batch. ``library`` (what the statute library added, ``ingest/combine.py``)
     is recorded in the manifest; a rebuild keeps the library when the index had it.
+
+    When the index at ``out_dir`` was built from exactly these inputs and its files check out,
+    nothing is written: the returned manifest is that index's, with ``unchanged`` true and
+    ``embedded`` 0 (a rebuild of the library with nothing new then takes seconds, not a minute).
     """
     if not chunks:
         raise ValueError("没有可索引的内容：语料为空，或所有文件都读取失败")
@@ -169,10 +204,14 @@ def build_index(
     remove_stray(out_dir)
     t0 = time.perf_counter()
     assets = assets or installed_assets(embedder.name)
+    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
+    key = content_key(chunks, sources, embedder, dense_kind, used, assets, library)
+    current = _unchanged(out_dir, key)
+    if current is not None:
+        return current | {"unchanged": True, "embedded": 0, "build_seconds": round(time.perf_counter() - t0, 3)}
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
     vectors, embedded = cache.embed(texts, embedder, progress, on_progress)
-    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
@@ -186,6 +225,7 @@ def build_index(
         "embedded": embedded,
         "hints": len(used),
         "assets": assets.to_manifest(),
+        "content_key": key,
     }
     if library is not None:
         manifest["library"] = library

@@ -39,6 +39,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     manifest, report = engine.build(args.paths or None, library=args.library, progress=not args.quiet)
     print(report.summary())
     with_library = "，含法规库" if manifest.get("library") else ""
+    if manifest.get("unchanged"):
+        print(f"索引 {engine.settings.index_dir} 已是最新（{manifest['chunks']} 块{with_library}），内容没有变化，未改动。")
+        return 1 if report.errors else 0
     print(f"索引已写入 {engine.settings.index_dir}（{manifest['chunks']} 块{with_library}；模型 {manifest['model']}，"
           f"{manifest['dim']} 维，新嵌入 {manifest['embedded']} 块，总用时 {manifest['build_seconds']:.2f} 秒）")
     # The index was written (build raises when nothing was readable); unreadable files still mean exit 1.

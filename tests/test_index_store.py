@@ -242,3 +242,24 @@ store.build_index({str(index)!r}, c.chunks[:20], c.sources, FakeEmbedder(), cach
     build_index(index, corpus.chunks[:20], corpus.sources, FakeEmbedder(), cache_dir=cache)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert len(load_index(index).chunks) == 20
+
+
+def test_a_rebuild_from_the_same_inputs_leaves_the_index_alone(tmp_path, corpus):
+    from dataclasses import replace
+
+    path = tmp_path / "index"
+    first = build_index(path, corpus.chunks, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    stamp = (path / "manifest.json").stat().st_mtime_ns
+    again = build_index(path, corpus.chunks, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    assert again["unchanged"] is True and again["embedded"] == 0
+    assert again["content_key"] == first["content_key"] and (path / "manifest.json").stat().st_mtime_ns == stamp
+    # A change the chunk ids do not show (a status) is a change; so is a damaged file or another kind.
+    changed = [replace(corpus.chunks[0], status="已废止"), *corpus.chunks[1:]]
+    rebuilt = build_index(path, changed, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    assert "unchanged" not in rebuilt and rebuilt["content_key"] != first["content_key"]
+    assert load_index(path).chunks[0].status == "已废止"
+    (path / "chunks.jsonl").write_text("damaged", encoding="utf-8")
+    assert "unchanged" not in build_index(path, changed, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    assert load_index(path).chunks[0].status == "已废止"
+    other = build_index(path, changed, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache", dense_kind="hnsw")
+    assert "unchanged" not in other and other["dense_kind"] == "hnsw"
