@@ -122,6 +122,7 @@ class Hit:
             "collection": c.collection,
             "provenance": c.provenance,
             "status": c.status,
+            "version": c.version,
             "scores": {
                 "fused": round(self.score, 6),
                 "dense": None if self.dense_score is None else round(self.dense_score, 6),
