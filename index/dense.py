@@ -46,14 +46,34 @@ class DenseIndex:
         index.add(vectors)
         return cls(index)
 
-    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k (scores, rows) for one normalized query vector; rows are -1 past the end."""
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (scores, rows) for one normalized query vector.
+
+        ``allowed`` (one bool per row) restricts the search to those rows: faiss skips the others
+        while it searches, so a filter never crowds the admitted rows out of the top k.
+        """
         k = min(k, self.size)
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        scores, rows = self.index.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        q = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        if allowed is None or allowed.all():
+            scores, rows = self.index.search(q, k)
+        else:
+            bits = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")  # alive during the search
+            scores, rows = self.index.search(q, k, params=self._params(faiss.IDSelectorBitmap(self.size, faiss.swig_ptr(bits))))
         keep = rows[0] >= 0
         return scores[0][keep], rows[0][keep]
+
+    def _params(self, selector: faiss.IDSelector) -> faiss.SearchParameters:
+        """Search parameters of this index's kind (faiss refuses another kind's) with ``selector``."""
+        inner = faiss.downcast_index(self.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            return faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+        if isinstance(inner, faiss.IndexIVF):
+            return faiss.SearchParametersIVF(sel=selector, nprobe=inner.nprobe)
+        return faiss.SearchParameters(sel=selector)
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))

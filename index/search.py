@@ -27,7 +27,32 @@ from legalqa.index.spelling import Correction, Speller, dictionary_words, domain
 from legalqa.index.store import IndexData
 from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import CitationRef, find_citations
-from legalqa.ingest.models import Chunk
+from legalqa.ingest.models import AMENDED, IN_FORCE, NOT_IN_FORCE, Chunk
+
+ANY_STATUS = "all"  # a status filter value that admits every version, repealed and historical included
+STATUSES = (IN_FORCE, AMENDED, *NOT_IN_FORCE)
+FILTER_NAMES = ("law", "kind", "status", "heading", "collection")
+
+
+def _status_order(status: str) -> tuple[int, str]:
+    return (STATUSES.index(status) if status in STATUSES else len(STATUSES), status)
+
+
+def _heading_names(heading: str) -> set[str]:
+    """What a filter may call a heading: all of it, its number, its words, and X编 for a part's words X.
+
+    Spaces are dropped, so "第三编合同" matches too.
+
+    >>> sorted(_heading_names("第三编 合同"))
+    ['合同', '合同编', '第三编', '第三编合同']
+    """
+    number, _, words = heading.partition(" ")
+    names = {heading, number}
+    if words:
+        names |= {words, words + "编"} if number.endswith("编") else {words}
+    elif heading.endswith("编") and not heading.startswith("第"):  # 婚姻家庭编, as LawRefBook names a part
+        names.add(heading.removesuffix("编"))
+    return {"".join(n.split()) for n in names}
 
 
 class QueryError(ValueError):
@@ -36,18 +61,33 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class Filters:
+    """Which chunks a search may return. Empty fields admit everything, except status:
+
+    with no ``statuses``, repealed (已废止) and historical (历史版本) law versions are left out, so
+    search and answers default to laws in force; naming statuses admits exactly those
+    (``ANY_STATUS`` admits all). ``headings`` are full 编/分编/章/节 headings as the index holds
+    them (``Searcher.resolve_filters`` finds them from "第三编", "合同编" or "保证合同").
+    """
+
     laws: tuple[str, ...] = ()  # full names (aliases are resolved by Searcher)
     kinds: tuple[str, ...] = ()  # "statute" / "article"
     statuses: tuple[str, ...] = ()
     collections: tuple[str, ...] = ()
+    headings: tuple[str, ...] = ()
 
     def admits(self, c: Chunk) -> bool:
         return (
             (not self.laws or (c.law or c.title) in self.laws)
             and (not self.kinds or c.kind in self.kinds)
-            and (not self.statuses or c.status in self.statuses)
+            and self.admits_status(c.status)
             and (not self.collections or c.collection in self.collections)
+            and (not self.headings or any(h in self.headings for h in c.heading_path))
         )
+
+    def admits_status(self, status: str) -> bool:
+        if not self.statuses:
+            return status not in NOT_IN_FORCE
+        return ANY_STATUS in self.statuses or status in self.statuses
 
 
 @dataclass(frozen=True)
@@ -86,6 +126,7 @@ class Hit:
             "collection": c.collection,
             "provenance": c.provenance,
             "status": c.status,
+            "version": c.version,
             "scores": {
                 "fused": round(self.score, 6),
                 "dense": None if self.dense_score is None else round(self.dense_score, 6),
@@ -172,13 +213,17 @@ class Searcher:
         self.aliases = (aliases or AliasTable()).with_laws(laws)
         self.laws = sorted(laws)
         # Only official text answers "what does this article say": an upload never shadows the law.
-        self._articles = {
-            (c.law, c.article, c.suffix): i
-            for i, c in enumerate(self.chunks)
-            if c.kind == "statute" and c.provenance == "official"
-        }
+        # With several versions of a law, the one in force answers (the first one, if none is).
+        self._articles: dict[tuple, int] = {}
+        for i, c in enumerate(self.chunks):
+            if c.kind == "statute" and c.provenance == "official":
+                key = (c.law, c.article, c.suffix)
+                held = self._articles.get(key)
+                if held is None or (self.chunks[held].status in NOT_IN_FORCE and c.status not in NOT_IN_FORCE):
+                    self._articles[key] = i
         self._by_id = {c.id: c for c in self.chunks}
         self._citers: dict[str, list[Chunk]] | None = None  # built on first use
+        self._headings: dict[str, set[str]] | None = None  # heading -> laws that have it, on first use
 
     def with_(self, *, config: SearchConfig | None = None, embedder: Embedder | None = None) -> Searcher:
         """The same loaded index under another SearchConfig or embedder; this searcher is unchanged.
@@ -214,15 +259,16 @@ class Searcher:
         return self._by_id.get(chunk_id)
 
     def resolve_filters(self, filters: Filters | dict | None) -> Filters:
+        """``filters`` as a ``Filters``: law aliases resolved, statuses and headings checked against the index."""
         if filters is None:
             return Filters()
         if isinstance(filters, Filters):
             return filters
         if not isinstance(filters, dict):
             raise QueryError(f"filters 应是 dict 或 Filters，现在是 {type(filters).__name__}")
-        unknown = set(filters) - {"law", "kind", "status", "collection"}
+        unknown = set(filters) - set(FILTER_NAMES)
         if unknown:
-            raise QueryError(f"不认识的过滤条件 {sorted(unknown)}；可用 law、kind、status、collection")
+            raise QueryError(f"不认识的过滤条件 {sorted(unknown)}；可用 {'、'.join(FILTER_NAMES)}")
 
         def values(name: str) -> tuple[str, ...]:
             v = filters.get(name)
@@ -237,13 +283,48 @@ class Searcher:
         for name in values("law"):
             full = self.aliases.resolve(name)
             if full is None or full not in self.laws:
-                raise QueryError(f"语料中没有法律“{name}”；现有：{'、'.join(self.laws)}")
+                shown = "、".join(self.laws[:20]) + (f" 等 {len(self.laws)} 部" if len(self.laws) > 20 else "")
+                raise QueryError(f"语料中没有法律“{name}”；现有：{shown}")
             laws.append(full)
         kinds = values("kind")
         bad = set(kinds) - {"statute", "article"}
         if bad:
             raise QueryError(f"kind 只能是 statute（法条）或 article（文章），现在是 {sorted(bad)}")
-        return Filters(tuple(laws), kinds, values("status"), values("collection"))
+        statuses = tuple(ANY_STATUS if s in (ANY_STATUS, "全部") else s for s in values("status"))
+        known = set(STATUSES) | {c.status for c in self.chunks if c.status}
+        bad = set(statuses) - known - {ANY_STATUS}
+        if bad:
+            raise QueryError(
+                f"status 只能是 {'、'.join(sorted(known, key=_status_order))} 或 {ANY_STATUS}（全部版本），现在是 {sorted(bad)}"
+            )
+        headings = self._resolve_headings(values("heading"), tuple(laws))
+        return Filters(tuple(laws), kinds, statuses, values("collection"), headings)
+
+    def _resolve_headings(self, names: tuple[str, ...], laws: tuple[str, ...]) -> tuple[str, ...]:
+        """The index's headings each name means: the whole heading, its number (第三编) or its words (合同, 合同编)."""
+        if not names:
+            return ()
+        if self._headings is None:
+            found: dict[str, set[str]] = {}
+            for c in self.chunks:
+                for h in c.heading_path:
+                    found.setdefault(h, set()).add(c.law or c.title)
+            self._headings = found
+        out: list[str] = []
+        for name in names:
+            want = "".join(name.split())
+            matched = [
+                h for h, owners in self._headings.items()
+                if (not laws or owners & set(laws)) and want in _heading_names(h)
+            ]
+            if not matched:
+                where = f"《{'》《'.join(laws)}》" if laws else "索引"
+                raise QueryError(
+                    f"{where}中没有编、章或节“{name}”；请写完整的标题（如“第十三章 保证合同”）、"
+                    "编号（如“第三编”）或名称（如“合同编”“保证合同”）"
+                )
+            out += [h for h in sorted(matched) if h not in out]
+        return tuple(out)
 
     def search(self, query: str, k: int = 5, filters: Filters | dict | None = None) -> list[Hit]:
         return self.run(query, k, filters).hits

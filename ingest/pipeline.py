@@ -55,6 +55,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    library: dict = field(default_factory=dict)  # what the statute library added (ingest/combine.py)
 
     @property
     def mismatches(self) -> list[Finding]:
@@ -71,6 +72,13 @@ class IngestReport:
             f"用时 {self.seconds:.2f} 秒；错误 {len(self.errors)}，警告 {len(self.warnings)}，"
             f"文章与法条不一致 {len(self.mismatches)} 处"
         ]
+        if self.library:
+            lib = self.library
+            lines.append(
+                f"法规库 {lib['source']}：{lib['laws']} 部法律（版本），{lib['articles']} 条，索引 {lib['indexed']} 条"
+                f"（{lib['replaced_by_corpus']} 条以语料为准）；"
+                + "，".join(f"{status or '未注明状态'} {n}" for status, n in sorted(lib["statuses"].items()))
+            )
         lines += [f"  错误：{e}" for e in self.errors]
         lines += [f"  警告：{w}" for w in self.warnings]
         for f in self.mismatches:

@@ -42,7 +42,11 @@ def _engine() -> Engine:
 
 
 def search(query: str, k: int = 5, filters: dict | None = None) -> list[Hit]:
-    """Hybrid search over the index: statute articles and article passages, best first."""
+    """Hybrid search over the index: statute articles and article passages, best first.
+
+    ``filters`` as for ``Engine.search``: law, kind, status (laws in force unless it names
+    已废止/历史版本 or "all"), heading (编/章/节) and collection.
+    """
     return _engine().hits(query, k, filters)
 
 

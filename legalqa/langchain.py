@@ -25,7 +25,9 @@ class LegalQARetriever(BaseRetriever):
     """Returns statute articles and article passages as Documents with citation and score metadata.
 
     ``engine`` defaults to an Engine over the configured index, made on first use and kept by
-    this retriever. Filters (law, kind, status, collection) are those of ``Engine.search``.
+    this retriever. ``filters`` is the dict ``Engine.search`` takes (law, kind, status, heading,
+    collection), passed through as it is: ``{"law": "民法典", "heading": "合同编"}``. Without a
+    status, repealed and historical law versions are left out.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)

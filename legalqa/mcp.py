@@ -75,6 +75,7 @@ class SearchHit(_Out):
     collection: str
     provenance: Literal["official", "user"] = Field(description="official = 语料原文，user = 用户上传的文档（不是法律）")
     status: str = Field(description="时效性，如 现行有效")
+    version: str = Field(description="版本（如 2020-05-28 通过），没有时为空")
     scores: Scores
 
 

@@ -6,9 +6,28 @@ import os
 from pathlib import Path
 
 import pytest
+from legalqa.index.embedder import FakeEmbedder
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
+
+
+class CountingEmbedder(FakeEmbedder):
+    """A FakeEmbedder that records the passages it embeds (``texts``), and how many calls it got."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+        self.calls = 0
+
+    @property
+    def embedded(self) -> int:
+        return len(self.texts)
+
+    def embed_documents(self, texts, batch_size=64, show_progress=False):
+        self.calls += 1
+        self.texts += list(texts)
+        return super().embed_documents(texts, batch_size, show_progress)
 
 
 def shared_path() -> Path:

