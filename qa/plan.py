@@ -198,14 +198,16 @@ def pick_paragraph(
 
 
 def pick_item(chunk: Chunk, para: Span, asked: AskedTerms, model: ParagraphModel) -> Span | None:
-    """The 项 of a 款 that answers the question, or None: fewer than two 项, or the best one shares none of
-    the question's own words (expansion terms do not count) and no character pair its siblings lack."""
+    """The 项 of a 款 that answers the question, or None: fewer than two 项, or the best one holds neither a
+    question word (or expansion term) that the 款's opening words lack, nor a character pair its siblings lack."""
     items = sibling_items(chunk, para.index)
     if len(items) < 2:
         return None
-    best = model.rank(asked, items)[0]
-    pairs = span_features(asked, items)[best, FEATURES.index("distinct_pairs")]
-    return items[best] if overlap(asked.own, items[best].text) > 0 or pairs > 0 else None
+    best = items[model.rank(asked, items)[0]]
+    opening = para.text[: items[0].start - para.start]
+    said = {t: w for t, w in asked.weights.items() if t not in opening}
+    pairs = span_features(asked, items)[items.index(best), FEATURES.index("distinct_pairs")]
+    return best if overlap(said, best.text) > 0 or pairs > 0 else None
 
 
 def quote_spans(chunk: Chunk, para: Span | None, item: Span | None) -> tuple[Span, ...]:
