@@ -15,12 +15,13 @@ from legalqa.index.sparse import tokenize
 from legalqa.ingest.citations import find_citations
 from legalqa.ingest.models import Chunk, Span
 from legalqa.qa.alternatives import Side, Structure, ruling, settle
-from legalqa.qa.paragraphs import FEATURES, AskedTerms, ParagraphModel, sibling_items, span_features
+from legalqa.qa.paragraphs import AskedTerms, ParagraphModel, sibling_items
 from legalqa.qa.terms import overlap
 
 if TYPE_CHECKING:
     from legalqa.qa.config import AnswerConfig
 
+_NOT_A_PAIR = re.compile(r"[\W\d_a-zA-Z]")  # a character pair with punctuation, a digit or Latin says nothing
 # A sentence keeps the closing quotation marks after its final punctuation: …关我什么事?”
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?[”’」』\"]*")
 
@@ -199,15 +200,17 @@ def pick_paragraph(
 
 def pick_item(chunk: Chunk, para: Span, asked: AskedTerms, model: ParagraphModel) -> Span | None:
     """The 项 of a 款 that answers the question, or None: fewer than two 项, or the best one holds neither a
-    question word (or expansion term) that the 款's opening words lack, nor a character pair its siblings lack."""
+    question word (or expansion term) nor a question character pair that its 款's opening words and its
+    sibling 项 lack (保证人 in 687②'s opening picks no 项)."""
     items = sibling_items(chunk, para.index)
     if len(items) < 2:
         return None
     best = items[model.rank(asked, items)[0]]
-    opening = para.text[: items[0].start - para.start]
-    said = {t: w for t, w in asked.weights.items() if t not in opening}
-    pairs = span_features(asked, items)[items.index(best), FEATURES.index("distinct_pairs")]
-    return best if overlap(said, best.text) > 0 or pairs > 0 else None
+    around = para.text[: items[0].start - para.start] + "".join(s.text for s in items if s is not best)
+    said = {t: w for t, w in asked.weights.items() if t not in around}
+    pairs = {asked.text[i : i + 2] for i in range(len(asked.text) - 1)}
+    return best if overlap(said, best.text) > 0 or any(p in best.text and p not in around for p in pairs
+                                                        if not _NOT_A_PAIR.search(p)) else None
 
 
 def quote_spans(chunk: Chunk, para: Span | None, item: Span | None) -> tuple[Span, ...]:
