@@ -160,7 +160,8 @@ class Composer:
                 "".join(lead.hit.chunk.text[a:b] for a, b in lead.sentences), sides_of(statutes, self.structure))):
             lead = None
         cited = {st.chunk.id for st in _flat(statutes)} | ({lead.hit.chunk.id} if lead else set())
-        return Plan(False, evidence, lead, statutes, corrections, reported_hits(result, chosen, cited), expansions)
+        hits = reported_hits(result, chosen, cited, [st.chunk for st in _flat(statutes)])
+        return Plan(False, evidence, lead, statutes, corrections, hits, expansions)
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
         """The statute hits to quote, in order: by the citation selector, or by the relative rule."""

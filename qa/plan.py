@@ -321,11 +321,14 @@ def takes_a_side(text: str, alts_sides: list[tuple[Side, Side, bool]]) -> bool:
     return False
 
 
-def reported_hits(result: SearchResult, statutes: list[Hit], cited: set[str]) -> tuple[Hit, ...]:
-    """The hits shown, plus any cited passage held back by the one-per-source rule and any cited
-    statute the selector found deeper down."""
+def reported_hits(
+    result: SearchResult, statutes: list[Hit], cited: set[str], quoted: list[Chunk] = ()
+) -> tuple[Hit, ...]:
+    """The hits shown, plus any cited passage held back by the one-per-source rule, any cited statute
+    the selector found deeper down, and any other article ``quoted`` (the other side of a distinction),
+    which the search did not rank (rank 0, no scores)."""
     used = list(result.hits)
-    for h in [*result.more, *statutes]:
+    for h in [*result.more, *statutes, *(Hit(c, 0, 0.0) for c in quoted)]:
         if h.chunk.id in cited and all(h.chunk.id != u.chunk.id for u in used):
             used.append(h)
     return tuple(used)

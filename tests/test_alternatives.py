@@ -233,6 +233,8 @@ def test_both_sides_answer_blocks_self_check_and_no_lead_that_takes_a_side(compo
     assert not [b for b in a.blocks if isinstance(b, Lead)]  # 「作为担保人，你同样承担连带责任」 takes a side
     assert self_check(a, searcher) == []
     assert [c.n for c in a.citations] == list(range(1, 7))
+    # the other side's articles, which the search did not rank, are reported too (rank 0), for the sources panel
+    assert {c.source_id for c in a.citations} <= {h["chunk_id"] for h in a.hits}
 
 
 def test_both_sides_in_every_format(composer):
