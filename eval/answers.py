@@ -233,7 +233,7 @@ def _citations(value: Any, name: str, aliases: AliasTable, where: str, errors: l
         return None
     if isinstance(value, str):
         value = [c for c in value.replace("；", ";").split(";") if c.strip()]
-    texts, keys = gold_citations({name: value}, name, aliases, where, errors)
+    texts, keys, _ = gold_citations({name: value}, name, aliases, where, errors)
     return list(zip(texts, keys, strict=True))
 
 

@@ -29,7 +29,8 @@ from legalqa.eval.data import (
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = PROJECT / "eval" / "questions.jsonl"
 DEFAULT_OUT = PROJECT / "eval" / "out"
-PRINTED = ("citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "hit@1", "hit@5",
+PRINTED = ("citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "para_hit", "para_first",
+           "lead_relevance", "hit@1", "hit@5",
            "mrr@10", "quote_fidelity", "hallucinated_citations", "abstention_recall", "abstention_precision",
            "latency_p50_ms", "latency_p95_ms")
 

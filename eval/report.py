@@ -23,6 +23,10 @@ CONVENTIONS = [
     "correct when it is in `expected` or `accept`. Abstentions do not enter precision; an out-of-scope "
     "question answered with citations has precision 0.",
     "款 level: a gold 第X款 is matched only by that 款; averaged over questions whose gold names a 款.",
+    "款 hit: share of a question's gold 款 (and 项) that the answer quotes; 款 first: the first statute the "
+    "answer quotes is a gold 款; both over questions whose gold names a 款 or 项, an abstention scores 0.",
+    "Lead relevance: over answerable questions, the lead passage lies under the gold article_section, or "
+    "there is no lead when the gold names none; lead rate: share of those answers with a lead.",
     "Retrieval (hit@k, recall@k, MRR@10): article level, over the searcher's top 10 (statutes and prose "
     "passages together, as the composer sees them); a hit counts when its statute article is expected.",
     "Quote fidelity: share of all quotes that qa.verify.self_check finds verbatim at their recorded span.",
@@ -34,6 +38,7 @@ CONVENTIONS = [
 ]
 SUMMARY_METRICS = (
     "citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "para_citation_precision",
+    "para_hit", "para_first", "lead_relevance", "lead_rate",
     "hit@1", "hit@5", "recall@5", "mrr@10", "quote_fidelity", "hallucinated_citations", "self_check_failures",
     "abstention_precision", "abstention_recall", "false_abstention_rate", "section_recall",
     "latency_p50_ms", "latency_p95_ms",
@@ -75,7 +80,8 @@ def metrics_table(per_split: dict[str, dict]) -> str:
 
 
 def group_table(groups: dict[str, dict]) -> str:
-    cols = ("n_questions", "citation_recall", "citation_precision", "citation_f1", "hit@5", "abstention_recall")
+    cols = ("n_questions", "citation_recall", "citation_precision", "citation_f1", "para_hit", "para_first",
+            "lead_relevance", "hit@5", "abstention_recall")
     lines = ["| group | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, m in groups.items():
         lines.append(f"| {name} | " + " | ".join(fmt(m.get(c)) for c in cols) + " |")

@@ -1,13 +1,16 @@
 """The templated composer: an answer made only of quotes and claim-free template text.
 
 Every sentence of an answer is either template text that makes no legal claim
-("法律依据：", the disclaimer) or a verbatim quote from a source, followed by its
+("法律依据：", 「如果」, the disclaimer) or a verbatim quote from a source, followed by its
 citation and a marker [n]. Statutes are quoted from the statute, never from an
-article's paraphrase. Weak evidence → abstain.
+article's paraphrase, and come first; an article's words follow as commentary. Weak
+evidence → abstain.
 
 ``Composer.ask`` searches, then decides (``Composer.decide`` → a ``qa.plan.Plan``: abstain
-or not, which statutes, which 款/项, which lead sentences, which notes), then builds the
-plan into typed blocks (``build_blocks``); qa/render.py writes the blocks in each format.
+or not, which statutes, which 款/项 (``qa.paragraphs``), both sides where the law distinguishes
+cases the question leaves open (``qa.alternatives``), which commentary sentences, which
+notes), then builds the plan into typed blocks (``build_blocks``); qa/render.py writes the
+blocks in each format.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from legalqa.index.search import Filters, Hit, Searcher, SearchResult, normalize
 from legalqa.index.sparse import tokenize
 from legalqa.ingest.crosscheck import QuoteCheck, misquote_note
 from legalqa.ingest.models import Chunk
+from legalqa.qa.alternatives import Structure
 from legalqa.qa.config import AnswerConfig
 from legalqa.qa.models import (
     DISCLAIMER,
     Abstention,
     Answer,
     Block,
+    Branch,
     Correction,
     Disclaimer,
     Lead,
@@ -36,17 +41,23 @@ from legalqa.qa.models import (
     SourceList,
     StatuteQuote,
 )
+from legalqa.qa.paragraphs import DEFAULT_MODEL as DEFAULT_PARAGRAPH_MODEL
+from legalqa.qa.paragraphs import ParagraphModel, asked_terms
 from legalqa.qa.plan import (
+    BothSides,
     Plan,
+    StatuteChoice,
     abstains,
     choose_lead,
-    choose_quotes,
+    choose_statutes,
     coverage,
     evidence_of,
     evidence_score,
     pick_lead,
     pick_paragraph,
     reported_hits,
+    sides_of,
+    takes_a_side,
 )
 from legalqa.qa.select import CitationSelector
 from legalqa.qa.terms import term_weights
@@ -57,6 +68,7 @@ __all__ = [
     "Composer",
     "abstains",
     "build_blocks",
+    "choose_statutes",
     "coverage",
     "evidence_score",
     "pick_lead",
@@ -85,6 +97,9 @@ class Composer:
             # The selector the index was built with (pinned in it), unless the settings name another.
             path = self.config.selector_model or searcher.data.selector_path
             self.selector = CitationSelector.load(Path(path))
+        self.paragraphs = ParagraphModel.load(Path(self.config.paragraph_model) if self.config.paragraph_model
+                                              else DEFAULT_PARAGRAPH_MODEL)
+        self.structure = Structure(searcher.chunks, searcher.article)
         self._notes = misquote_notes(searcher.data.report)
         self._laws = tuple(searcher.laws)
         self._articles = tuple(sorted({c.title for c in searcher.chunks if c.kind == "article"}))
@@ -130,12 +145,23 @@ class Composer:
         if abstains(evidence, cfg):
             return Plan(True, evidence, corrections=corrections, hits=tuple(result.hits), expansions=expansions)
         terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
-        passages = [h for h in result.hits + result.more if h.chunk.kind == "article" and not result.named]
-        lead = choose_lead(passages, weights, terms, cfg.lead_sentences, cfg.lead_min_terms, self._quoted)
         chosen = self._choose_statutes(found, term_weights(tokens))
-        statutes = tuple(choose_quotes(h, weights, tuple(self._notes.get(h.chunk.citation or "", ()))) for h in chosen)
-        cited = {h.chunk.id for h in chosen} | ({lead.hit.chunk.id} if lead else set())
-        return Plan(False, evidence, lead, statutes, corrections, reported_hits(result, chosen, cited), expansions)
+        asked = asked_terms(q, result.expansion.terms)
+        notes = {c: tuple(n) for c, n in self._notes.items()}
+        named = frozenset(h.chunk.id for h in chosen if h.exact)
+        statutes = choose_statutes([h.chunk for h in chosen], asked, self.paragraphs, self.structure, notes, named)
+        # Commentary only from a passage about as close to the question as the best hit, whose words
+        # hold enough of the question, and that does not state one side of a distinction as the rule.
+        near = evidence["top_dense"] - cfg.lead_max_gap
+        passages = [h for h in result.hits + result.more
+                    if h.chunk.kind == "article" and not result.named and (h.dense_score or 0.0) >= near]
+        lead = choose_lead(passages, weights, terms, cfg.lead_sentences, cfg.lead_min_terms, self._quoted)
+        if lead is not None and (lead.relevance < cfg.lead_min_relevance or takes_a_side(
+                "".join(lead.hit.chunk.text[a:b] for a, b in lead.sentences), sides_of(statutes, self.structure))):
+            lead = None
+        cited = {st.chunk.id for st in _flat(statutes)} | ({lead.hit.chunk.id} if lead else set())
+        hits = reported_hits(result, chosen, cited, [st.chunk for st in _flat(statutes)])
+        return Plan(False, evidence, lead, statutes, corrections, hits, expansions)
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
         """The statute hits to quote, in order: by the citation selector, or by the relative rule."""
@@ -168,6 +194,30 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
         quotes.append(q)
         return q
 
+    def statute(st: StatuteChoice) -> StatuteQuote:
+        c = st.chunk
+        ref = Ref(c.law or c.title, c.article, c.suffix, st.paragraph.index if st.paragraph else None,
+                  st.item.index if st.item else None)
+        cite = ref.canonical()
+        return StatuteQuote(cite, ref, c.heading_path, tuple(quote(c, sp.start, sp.end, cite, ref) for sp in st.quotes))
+
+    def notes(st: StatuteChoice) -> list[Block]:
+        return [Note("misquote", text, st.chunk.id) for text in st.notes]
+
+    for part in plan.statutes:
+        if isinstance(part, BothSides):
+            after: list[Block] = []
+            for case, br in enumerate(part.branches, start=1):
+                first = br.statutes[0]
+                c = first.chunk
+                ref = Ref(c.law or c.title, c.article, c.suffix, first.paragraph.index if first.paragraph else None)
+                cond = quote(c, br.condition.start, br.condition.end, ref.canonical(), ref)
+                blocks.append(Branch(case, cond, tuple(statute(st) for st in br.statutes), br.default))
+                after += [n for st in br.statutes for n in notes(st)]
+            blocks += after
+        else:
+            blocks.append(statute(part))
+            blocks += notes(part)
     if plan.lead is not None:
         c = plan.lead.hit.chunk
         label = f"《{c.title}》" + ("·" + c.heading_path[-1] if c.heading_path else "")
@@ -175,31 +225,35 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
             label = "上传的文档" + label
         lead_quotes = tuple(quote(c, c.start + s, c.start + e, label) for s, e in plan.lead.sentences)
         blocks.append(Lead(label, c.title, c.heading_path, lead_quotes, c.provenance))
-    for st in plan.statutes:
-        c = st.hit.chunk
-        ref = Ref(c.law or c.title, c.article, c.suffix, st.paragraph.index if st.paragraph else None,
-                  st.item.index if st.item else None)
-        cite = ref.canonical()
-        blocks.append(StatuteQuote(cite, ref, c.heading_path, tuple(quote(c, sp.start, sp.end, cite, ref)
-                                                                     for sp in st.quotes)))
-        blocks += [Note("misquote", text, c.id) for text in st.notes]
     blocks.append(SourceList(source_entries(blocks)))
     return blocks + [Disclaimer()]
+
+
+def _flat(parts: tuple[StatuteChoice | BothSides, ...]) -> list[StatuteChoice]:
+    """Every statute choice of a plan, inside branches too, in reading order."""
+    return [st for p in parts for st in (
+        [s for br in p.branches for s in br.statutes] if isinstance(p, BothSides) else [p])]
 
 
 def source_entries(blocks: list[Block]) -> tuple[SourceEntry, ...]:
     """One entry per run of quotes from one source under one citation: [3][4] 《…》第二百九十三条之一…"""
     entries: list[SourceEntry] = []
     last: tuple[str, str] | None = None
+    quoted: list[tuple[str, Quote, tuple[str, ...]]] = []
     for b in blocks:
-        if not isinstance(b, Lead | StatuteQuote):
-            continue
-        kind = "article" if isinstance(b, Lead) else "statute"
-        for q in b.quotes:
-            if last == (q.citation, q.source_id):
-                e = entries[-1]
-                entries[-1] = replace(e, markers=e.markers + (q.n,))
-            else:
-                entries.append(SourceEntry((q.n,), q.citation, kind, b.heading_path))
-            last = (q.citation, q.source_id)
+        if isinstance(b, Lead):
+            quoted += [("article", q, b.heading_path) for q in b.quotes]
+        elif isinstance(b, StatuteQuote):
+            quoted += [("statute", q, b.heading_path) for q in b.quotes]
+        elif isinstance(b, Branch):
+            path = b.statutes[0].heading_path if b.statutes else ()
+            quoted.append(("statute", b.condition, path))
+            quoted += [("statute", q, st.heading_path) for st in b.statutes for q in st.quotes]
+    for kind, q, path in quoted:
+        if last == (q.citation, q.source_id):
+            e = entries[-1]
+            entries[-1] = replace(e, markers=e.markers + (q.n,))
+        else:
+            entries.append(SourceEntry((q.n,), q.citation, kind, path))
+        last = (q.citation, q.source_id)
     return tuple(entries)

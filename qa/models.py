@@ -85,6 +85,22 @@ class StatuteQuote:
 
 
 @dataclass(frozen=True)
+class Branch:
+    """One side of a distinction the question leaves open: 「如果」 its condition, in the statute's own words,
+    then the statutes that apply in that case.
+
+    Consecutive branches with ``case`` 1, 2 … are the sides of one distinction, the law's default first.
+    ``condition`` quotes the words of the first statute's 款 that state the case (its ``ref`` names that 款).
+    """
+
+    type: ClassVar[str] = "branch"
+    case: int  # 1, 2 …: its place among the sides of its distinction
+    condition: Quote
+    statutes: tuple[StatuteQuote, ...]
+    default: bool = False  # the law's rule when nothing (clear) was agreed
+
+
+@dataclass(frozen=True)
 class Note:
     """A remark on the statute quoted in the block before it, e.g. where an article misquotes it."""
 
@@ -126,7 +142,7 @@ class Disclaimer:
     text: str = DISCLAIMER
 
 
-Block = Correction | Lead | StatuteQuote | Note | Abstention | SourceList | Disclaimer
+Block = Correction | Lead | StatuteQuote | Branch | Note | Abstention | SourceList | Disclaimer
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,13 @@ def citations_of(blocks: list[Block]) -> list[Citation]:
         if isinstance(b, Note):
             notes.setdefault(b.about, []).append(b.text)
     out = []
+
+    def statute(q: Quote, heading_path: tuple[str, ...]) -> Citation:
+        ref = q.ref
+        return Citation(q.n, q.citation, "statute", q.text, q.source_id, q.source, q.start, q.end,
+                        law=ref.law, article=ref.label, paragraph=ref.paragraph, item=ref.item, title=ref.law,
+                        heading_path=heading_path, notes=tuple(notes.get(q.source_id, ())), ref=ref)
+
     for b in blocks:
         if isinstance(b, Lead):
             out += [
@@ -167,13 +190,11 @@ def citations_of(blocks: list[Block]) -> list[Citation]:
                 for q in b.quotes
             ]
         elif isinstance(b, StatuteQuote):
-            out += [
-                Citation(q.n, q.citation, "statute", q.text, q.source_id, q.source, q.start, q.end,
-                         law=b.ref.law, article=b.ref.label, paragraph=b.ref.paragraph, item=b.ref.item,
-                         title=b.ref.law, heading_path=b.heading_path, notes=tuple(notes.get(q.source_id, ())),
-                         ref=q.ref)
-                for q in b.quotes
-            ]
+            out += [statute(q, b.heading_path) for q in b.quotes]
+        elif isinstance(b, Branch):
+            first = b.statutes[0].heading_path if b.statutes else ()
+            out.append(statute(b.condition, first))
+            out += [statute(q, st.heading_path) for st in b.statutes for q in st.quotes]
     return sorted(out, key=lambda c: c.n)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from legalqa.qa.models import (
     Abstention,
     Block,
+    Branch,
     Correction,
     Disclaimer,
     Lead,
@@ -77,8 +78,9 @@ class Item:
 class Section:
     heading: str  # "" for none
     items: list[Item]
-    style: str  # "lines" | "list" | "paragraphs" | "emphasis"
+    style: str  # "lines" | "list" | "paragraphs" | "emphasis" | "case"
     kind: str  # the block type it comes from
+    label: list[Run] = field(default_factory=list)  # a case's 「如果…」 line, above its list
 
 
 def _quotes(quotes: tuple[Quote, ...], sep: str) -> list[Run]:
@@ -90,8 +92,18 @@ def _quotes(quotes: tuple[Quote, ...], sep: str) -> list[Run]:
     return runs
 
 
+CASE_NUMBERS = "一二三四五六七八九十"
+BOTH_SIDES = "法律依据（法律按情形分别规定，请对照你的情况）："
+COMMENTARY = "评注（摘自文章，是作者的说法，不是法律条文）："
+
+
+def _statute_item(b: StatuteQuote) -> Item:
+    return Item([("data", b.citation), ("text", "："), *_quotes(b.quotes, "……")])
+
+
 def layout(blocks: list[Block]) -> list[Section]:
-    """The answer's sections: consecutive statutes and their notes form one list under 法律依据."""
+    """The answer's sections: consecutive statutes and their notes form one list under 法律依据; the sides of a
+    distinction form one section each (「情形一：如果「…」」 and its statutes); commentary follows, labelled."""
     out: list[Section] = []
     for b in blocks:
         if isinstance(b, Correction):
@@ -99,13 +111,21 @@ def layout(blocks: list[Block]) -> list[Section]:
             out.append(Section("", [Item([("text", "（按读音把"), ("data", fixed), ("text", "。）")])], "emphasis", b.type))
         elif isinstance(b, Lead):
             runs = [("data", b.citation), ("text", "提到："), *_quotes(b.quotes, "")]
-            out.append(Section("你的情况可能涉及：", [Item(runs)], "lines", b.type))
+            out.append(Section(COMMENTARY, [Item(runs)], "lines", b.type))
+        elif isinstance(b, Branch):
+            number = CASE_NUMBERS[b.case - 1] if b.case <= len(CASE_NUMBERS) else str(b.case)
+            label: list[Run] = [("text", f"情形{number}：如果"), ("quote", b.condition), ("text", "：")]
+            heading = BOTH_SIDES if b.case == 1 else ""
+            out.append(Section(heading, [_statute_item(st) for st in b.statutes], "case", b.type, label))
         elif isinstance(b, StatuteQuote | Note):
-            if not out or out[-1].kind != StatuteQuote.type:
+            if not out or out[-1].kind not in (StatuteQuote.type, Branch.type):
                 out.append(Section("法律依据：", [], "list", StatuteQuote.type))
             section = out[-1]
             if isinstance(b, StatuteQuote):
-                section.items.append(Item([("data", b.citation), ("text", "："), *_quotes(b.quotes, "……")]))
+                if section.kind == Branch.type:  # a statute after a distinction starts its own list
+                    out.append(Section("", [_statute_item(b)], "list", StatuteQuote.type))
+                else:
+                    section.items.append(_statute_item(b))
             elif section.items:
                 section.items[-1].children.append([("text", "注意："), ("data", b.text)])
             else:
@@ -165,7 +185,9 @@ def to_markdown(blocks: list[Block]) -> str:
     chunks = []
     for s in layout(blocks):
         lines = [f"**{s.heading}**", ""] if s.heading else []
-        if s.style == "list":
+        if s.style == "case":
+            lines += [_inline_md(s.label), ""]
+        if s.style in ("list", "case"):
             for item in s.items:
                 lines.append("- " + _inline_md(item.runs))
                 lines += ["  - " + _inline_md(c) for c in item.children]
@@ -187,9 +209,12 @@ def to_text(blocks: list[Block]) -> str:
         if s.style == "paragraphs":
             lines.append("\n\n".join(_inline_text(i.runs) for i in s.items))
         else:
+            if s.style == "case":
+                lines.append(_inline_text(s.label))
+            indent = "  " if s.style == "case" else ""
             for item in s.items:
-                lines.append(_inline_text(item.runs))
-                lines += [_inline_text(c) for c in item.children]
+                lines.append(indent + _inline_text(item.runs))
+                lines += [indent + _inline_text(c) for c in item.children]
         chunks.append("\n".join(lines))
     return "\n\n".join(chunks)
 
@@ -217,18 +242,25 @@ def _inline_html(runs: list[Run], mark_style: str) -> str:
     return "".join(parts)
 
 
+CASE_STYLE = "border:1px solid #cbd5e1;border-radius:6px;padding:4px 12px;margin:8px 0"
+
+
 def to_html(blocks: list[Block], *, mark_style: str = "") -> str:
     """The answer as an HTML fragment: every text is escaped, and the only tags are ours."""
     out = []
     for s in layout(blocks):
         if s.heading:
             out.append(f"<p><strong>{escape_html(s.heading)}</strong></p>")
-        if s.style == "list":
+        if s.style in ("list", "case"):
             items = []
             for item in s.items:
                 kids = "".join(f"<li>{_inline_html(c, mark_style)}</li>" for c in item.children)
                 items.append(f"<li>{_inline_html(item.runs, mark_style)}" + (f"<ul>{kids}</ul>" if kids else "") + "</li>")
-            out.append(f"<ul>{''.join(items)}</ul>")
+            body = f"<ul>{''.join(items)}</ul>"
+            if s.style == "case":  # each side of a distinction in its own framed box
+                body = (f'<div class="legalqa-branch" style="{CASE_STYLE}"><p><strong>'
+                        f"{_inline_html(s.label, mark_style)}</strong></p>{body}</div>")
+            out.append(body)
         elif s.style == "lines":
             out.append("<p>" + "<br>".join(_inline_html(i.runs, mark_style) for i in s.items) + "</p>")
         elif s.style == "emphasis":
@@ -242,8 +274,11 @@ def to_html(blocks: list[Block], *, mark_style: str = "") -> str:
 
 
 def block_dict(block: Block) -> dict[str, Any]:
-    """A block as JSON-ready data, with its ``type``."""
-    return {"type": block.type, **asdict(block)}
+    """A block as JSON-ready data, with its ``type`` (a branch's statutes carry theirs too)."""
+    data = {"type": block.type, **asdict(block)}
+    if isinstance(block, Branch):
+        data["statutes"] = [block_dict(st) for st in block.statutes]
+    return data
 
 
 def dumps(data: Any, indent: int | None = 2) -> str:

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from legalqa.index.search import QueryError
+from legalqa.qa.models import Branch, Lead
 from legalqa.qa.verify import self_check, verify_text
 
 from tests.conftest import CORPUS, REPO
@@ -18,15 +19,19 @@ def statute_cites(answer):
     return [c.citation for c in answer.citations if c.kind == "statute"]
 
 
-def test_guarantee_question_quotes_article_688(real_composer, real_searcher):
+def test_guarantee_question_quotes_both_sides_the_default_first(real_composer, real_searcher):
+    """The form of the guarantee is not stated: 686② (the default, 一般保证) and 688 (连带责任保证), each
+    under its own condition; the guarantor passage 「作为担保人,你同样承担连带责任」 does not follow."""
     a = real_composer.ask(GUARANTEE)
     assert not a.abstained
     assert "《中华人民共和国民法典》第六百八十八条第二款" in statute_cites(a)
-    c = next(c for c in a.citations if c.article == "第六百八十八条")
+    c = next(c for c in a.citations if c.article == "第六百八十八条" and c.paragraph == 2)
     assert c.quote.startswith("连带责任保证的债务人不履行到期债务")
     assert f"「{c.quote}」[{c.n}]" in a.markdown
-    lead = a.citations[0]
-    assert lead.kind == "article" and lead.heading_path[-1] == "如果你只是知情者或担保人"
+    branches = [b for b in a.blocks if isinstance(b, Branch)]
+    assert [(b.case, b.condition.ref.article, b.condition.ref.paragraph) for b in branches] == [(1, 686, 2), (2, 688, 1)]
+    assert branches[0].condition.text == "当事人在保证合同中对保证方式没有约定或者约定不明确的"
+    assert not any("连带责任" in c.quote for c in a.citations if c.kind == "article")
     assert self_check(a, real_searcher) == []
 
 
@@ -36,7 +41,59 @@ def test_spouse_question_quotes_1064_with_a_marital_debt_lead_and_disclaimer(rea
     assert any(c.startswith("《中华人民共和国民法典》第一千零六十四条") for c in statute_cites(a))
     lead = [c for c in a.citations if c.kind == "article"]
     assert lead and any("夫妻共同债务" in c.quote or "婚姻" in c.quote for c in lead)
+    assert a.text.index("法律依据") < a.text.index("评注")  # the law first, the article's words after it
     assert a.text.rstrip().endswith("不构成针对个案的法律意见；具体情况请咨询执业律师。")
+
+
+# ---- issue 14: the five questions a new user asked, through the Engine (which self-checks every answer) ----
+
+UNSTATED_GUARANTEE = "我只是帮朋友在网贷上做了担保人，合同里没写是一般保证还是连带，现在他跑路了，我要还吗？"
+GAMBLING_DEBT = "老公瞒着我在外面借了20万网贷赌博，现在离婚了，债主让我一起还，我该怎么办？"
+RECORD_YEARS = "逾期记录会在征信上保留几年？还清了能消除吗？"
+COLLECTION_CALLS = "网贷逾期了催收天天打电话给我爸妈和同事，这合法吗？"
+RATE_36 = "网贷平台年利率36%合法吗？超过的部分还要还吗？"
+CIVIL = "《中华人民共和国民法典》"
+
+
+def leads(answer) -> list:
+    return [b for b in answer.blocks if isinstance(b, Lead)]
+
+
+def test_a_guarantee_whose_form_was_not_written_quotes_686_2_then_687_2(real_engine):
+    a = real_engine.ask(UNSTATED_GUARANTEE)
+    assert statute_cites(a)[:2] == [f"{CIVIL}第六百八十六条第二款", f"{CIVIL}第六百八十七条第二款"]
+    first = a.citations[0]
+    assert first.quote == "当事人在保证合同中对保证方式没有约定或者约定不明确的，按照一般保证承担保证责任。"
+    # 「作为担保人,你同样承担连带责任」 states as the rule what 686② qualifies: it never follows.
+    assert not any("连带责任" in q.text for lead in leads(a) for q in lead.quotes)
+
+
+def test_a_gambling_debt_quotes_1064_2_first(real_engine):
+    a = real_engine.ask(GAMBLING_DEBT)
+    assert statute_cites(a)[0] == f"{CIVIL}第一千零六十四条第二款"
+    assert any(c.quote.startswith("夫妻一方在婚姻关系存续期间以个人名义超出家庭日常生活需要所负的债务，不属于夫妻共同债务")
+               for c in a.citations if c.kind == "statute")
+
+
+def test_how_long_a_record_stays_quotes_the_five_years_of_16_1(real_engine):
+    a = real_engine.ask(RECORD_YEARS)
+    assert statute_cites(a)[0] == "《征信业管理条例》第十六条第一款"
+    assert "自不良行为或者事件终止之日起为5年；超过5年的，应当予以删除" in a.citations[0].quote
+    assert not leads(a)  # the article says nothing on how long a record stays
+
+
+def test_collection_calls_quote_50_and_only_a_passage_that_speaks_to_it(real_engine):
+    a = real_engine.ask(COLLECTION_CALLS)
+    assert statute_cites(a)[0] == "《中华人民共和国治安管理处罚法》第五十条第一款第（五）项"
+    for lead in leads(a):  # never the article's opening 「自己按时还款,可另一半…」, which answers nothing
+        assert lead.heading_path and "催收" in "".join(q.text for q in lead.quotes)
+
+
+def test_a_36_percent_rate_quotes_25_and_no_lead(real_engine):
+    a = real_engine.ask(RATE_36)
+    assert statute_cites(a)[0] == "《最高人民法院关于审理民间借贷案件适用法律若干问题的规定》第二十五条第一款"
+    assert "超过合同成立时一年期贷款市场报价利率四倍的除外" in a.citations[0].quote
+    assert not leads(a)
 
 
 def test_out_of_scope_abstains_and_cites_nothing(real_composer):
@@ -193,8 +250,9 @@ def test_typos_are_read_by_sound_and_said_so(real_composer):
 def test_the_relative_rule_is_still_selectable(real_searcher):
     from legalqa.qa.compose import AnswerConfig, Composer
 
-    a = Composer(real_searcher, AnswerConfig(selector="relative", max_statutes=1)).ask(GUARANTEE)
-    top = next(h for h in real_searcher.search(GUARANTEE, k=8) if h.chunk.kind == "statute")
+    question = "替朋友还了网贷能要回来吗"  # one article, no distinction to open into two sides
+    a = Composer(real_searcher, AnswerConfig(selector="relative", max_statutes=1)).ask(question)
+    top = next(h for h in real_searcher.search(question, k=8) if h.chunk.kind == "statute")
     assert len(statute_cites(a)) == 1 and statute_cites(a)[0].startswith(top.chunk.citation)
     assert self_check(a, real_searcher) == []
 

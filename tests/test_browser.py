@@ -135,6 +135,30 @@ def test_showcase_question_in_a_real_browser(server, browser):
     page.close()
 
 
+def test_a_both_sides_answer_shows_two_separated_branches(server, browser):
+    """Issue 14: the guarantee's form is not stated, so the page shows the law's two cases as two framed
+    boxes, one under the other, each opening 「情形…：如果「…」」 with its condition quoted (highlighted, with
+    its marker) and the statutes that apply in it."""
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(url)
+    ask(page, SHOWCASE, 1)
+    answer = page.locator("[data-testid=stChatMessage]").nth(1)
+    boxes = answer.locator(".legalqa-branch")
+    assert boxes.count() == 2
+    first, second = boxes.nth(0), boxes.nth(1)
+    default, joint = "当事人在保证合同中对保证方式没有约定或者约定不明确的", "当事人在保证合同中约定保证人和债务人对债务承担连带责任的"
+    assert first.inner_text().startswith(f"情形一：如果「{default}」")
+    assert second.inner_text().startswith(f"情形二：如果「{joint}」")
+    assert first.locator("mark").first.inner_text() == default and second.locator("mark").first.inner_text() == joint
+    assert "第六百八十六条第二款" in first.inner_text() and "第六百八十八条第二款" in second.inner_text()
+    assert "第六百八十八条" not in first.inner_text()  # each case holds its own statutes only
+    top, bottom = first.bounding_box(), second.bounding_box()
+    assert top["y"] + top["height"] <= bottom["y"]  # one box under the other, not overlapping
+    assert all(float(b.evaluate("e => parseFloat(getComputedStyle(e).borderTopWidth)")) > 0 for b in (first, second))
+    page.close()
+
+
 def test_evaluation_tab_scores_the_sample_answers_file(server, browser):
     """Issue 17: upload eval/examples/answers.jsonl on the page, wait for the progress to finish,
     and see every planted error listed under its answer."""

@@ -18,6 +18,7 @@ from legalqa.ingest.models import Chunk
 from legalqa.ingest.pipeline import Collection, ingest
 from legalqa.qa.compose import AnswerConfig, Composer
 from legalqa.qa.models import Abstention, Disclaimer, Lead, Note, Ref, SourceList, StatuteQuote
+from legalqa.qa.paragraphs import ParagraphModel, asked_terms
 from legalqa.qa.plan import abstains, coverage, pick_lead, pick_paragraph
 from legalqa.qa.render import escape_markdown, escape_text, to_html, to_json, to_markdown, to_text
 from legalqa.qa.verify import self_check
@@ -221,15 +222,16 @@ def test_pick_lead_takes_the_best_sentences_in_reading_order_and_skips_quoted_sp
 
 
 def test_pick_paragraph_chooses_the_paragraph_and_the_item(searcher):
+    model = ParagraphModel.load()
     art2, art3, art4 = (searcher.article(LAW, n, 0) for n in (2, 3, 4))
-    para, item = pick_paragraph(art2, {"连带责任保证": 6.0})
+    para, item = pick_paragraph(art2, asked_terms("连带责任保证的债务人不还钱"), model)
     assert (para.index, item) == (2, None)
-    para, item = pick_paragraph(art2, {"无关": 2.0})
-    assert (para.index, item) == (1, None)  # no word in common: the first 款
-    para, item = pick_paragraph(art3, {"赌博": 2.0})
+    para, item = pick_paragraph(art2, asked_terms("合同没有约定保证方式"), model)
+    assert (para.index, item) == (1, None)
+    para, item = pick_paragraph(art3, asked_terms("借款用于赌博"), model)
     assert (para.index, item.index, item.text) == (1, 3, "（三）借款用于赌博。")
-    assert pick_paragraph(art3, {"无关": 2.0}) == (art3.paragraphs[0], None)
-    assert pick_paragraph(art4, {"催收": 2.0}) == (None, None)  # one 款: the article is cited whole
+    assert pick_paragraph(art3, asked_terms("无关"), model) == (art3.paragraphs[0], None)  # no 项 is touched
+    assert pick_paragraph(art4, asked_terms("催收"), model) == (None, None)  # one 款: the article is cited whole
 
 
 def test_coverage_is_the_share_of_question_words_in_the_best_passages():
@@ -261,7 +263,7 @@ def test_one_answer_in_four_formats_quotes_the_source_at_its_offsets(composer, s
     data = json.loads(a.to_json())
     assert (data["markdown"], data["text"]) == (a.markdown, a.text)
     assert [c["ref"] for c in data["citations"] if c["kind"] == "statute"] == [
-        {"law": LAW, "article": 2, "suffix": 0, "paragraph": 2, "item": None}
+        {"law": LAW, "article": 2, "suffix": 0, "paragraph": 1, "item": None}  # the form is not stated: the default
     ]
 
 
@@ -307,6 +309,6 @@ def test_json_keeps_the_exact_text_and_cannot_open_a_tag(hostile):
 
 def test_plain_text_shows_markup_literally_and_control_characters_as_symbols(hostile):
     a = hostile.ask("担保人要承担保证责任吗？")
-    quote = next(c.quote for c in a.citations if IMG in c.quote)
-    assert ESC in quote and ESC not in a.text and "\x1b" not in a.markdown
-    assert f"「{quote.replace(ESC, '␛[2J')}」[1]" in a.text
+    c = next(c for c in a.citations if IMG in c.quote)
+    assert ESC in c.quote and ESC not in a.text and "\x1b" not in a.markdown
+    assert f"「{c.quote.replace(ESC, '␛[2J')}」[{c.n}]" in a.text

@@ -166,7 +166,7 @@ def test_stard_errors_name_the_line(tmp_path):
 
 def test_project_question_file_loads():
     qs = load_jsonl(REPO / "eval" / "questions.jsonl")
-    assert len(qs) == 221
+    assert len(qs) == 296
     assert {q.split for q in qs} == {"tune", "heldout"}
     assert sum(not q.answerable for q in qs) == 38
 
