@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test index bench eval lint clean
+.PHONY: run test index library bench eval lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 
 index: $(STAMP)
 	$(VENV)/bin/legalqa ingest
+
+# The whole statute library beside the corpus (docs/library.md): about half an hour on 2 cores the
+# first time; interrupted, it resumes; afterwards `make run` keeps it.
+library: $(STAMP)
+	$(VENV)/bin/legalqa ingest --library
 
 run: index
 	$(VENV)/bin/streamlit run app.py

