@@ -107,6 +107,11 @@ class IndexData:
         return self.pinned.selector_path
 
     @property
+    def paragraphs_path(self) -> Path:
+        """The 款/项 model pinned in the index, for ``ParagraphModel.load``."""
+        return self.pinned.paragraphs_path
+
+    @property
     def tokenizer(self):
         """The BM25 tokenizer over the pinned legal terms (the same one bm25/ or an engine backend was built with)."""
         return tokenizer_for(self.pinned.terms)

@@ -41,7 +41,6 @@ from legalqa.qa.models import (
     SourceList,
     StatuteQuote,
 )
-from legalqa.qa.paragraphs import DEFAULT_MODEL as DEFAULT_PARAGRAPH_MODEL
 from legalqa.qa.paragraphs import ParagraphModel, asked_terms
 from legalqa.qa.plan import (
     BothSides,
@@ -97,8 +96,8 @@ class Composer:
             # The selector the index was built with (pinned in it), unless the settings name another.
             path = self.config.selector_model or searcher.data.selector_path
             self.selector = CitationSelector.load(Path(path))
-        self.paragraphs = ParagraphModel.load(Path(self.config.paragraph_model) if self.config.paragraph_model
-                                              else DEFAULT_PARAGRAPH_MODEL)
+        # The 款/项 model the index was built with (pinned in it), unless the settings name another.
+        self.paragraphs = ParagraphModel.load(Path(self.config.paragraph_model or searcher.data.paragraphs_path))
         self.structure = Structure(searcher.chunks, searcher.article)
         self._notes = misquote_notes(searcher.data.report)
         self._laws = tuple(searcher.laws)
