@@ -153,7 +153,15 @@ def test_a_both_sides_answer_shows_two_separated_branches(server, browser):
     assert first.locator("mark").first.inner_text() == default and second.locator("mark").first.inner_text() == joint
     assert "第六百八十六条第二款" in first.inner_text() and "第六百八十八条第二款" in second.inner_text()
     assert "第六百八十八条" not in first.inner_text()  # each case holds its own statutes only
-    top, bottom = first.bounding_box(), second.bounding_box()
+    # The page may still be laying out the answer below the boxes: measure once the boxes stop moving.
+    boxes_now, deadline = None, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        measured = (first.bounding_box(), second.bounding_box())
+        if measured == boxes_now:
+            break
+        boxes_now = measured
+        time.sleep(0.3)
+    top, bottom = boxes_now
     assert top["y"] + top["height"] <= bottom["y"]  # one box under the other, not overlapping
     assert all(float(b.evaluate("e => parseFloat(getComputedStyle(e).borderTopWidth)")) > 0 for b in (first, second))
     page.close()
