@@ -224,6 +224,7 @@ class Searcher:
         self._by_id = {c.id: c for c in self.chunks}
         self._citers: dict[str, list[Chunk]] | None = None  # built on first use
         self._headings: dict[str, set[str]] | None = None  # heading -> laws that have it, on first use
+        self._statuses: frozenset[str] | None = None  # statuses a filter may name, on first use
 
     def with_(self, *, config: SearchConfig | None = None, embedder: Embedder | None = None) -> Searcher:
         """The same loaded index under another SearchConfig or embedder; this searcher is unchanged.
@@ -291,7 +292,9 @@ class Searcher:
         if bad:
             raise QueryError(f"kind 只能是 statute（法条）或 article（文章），现在是 {sorted(bad)}")
         statuses = tuple(ANY_STATUS if s in (ANY_STATUS, "全部") else s for s in values("status"))
-        known = set(STATUSES) | {c.status for c in self.chunks if c.status}
+        if self._statuses is None:
+            self._statuses = frozenset(STATUSES) | {c.status for c in self.chunks if c.status}
+        known = self._statuses
         bad = set(statuses) - known - {ANY_STATUS}
         if bad:
             raise QueryError(

@@ -91,6 +91,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print("已按读音更正：" + "，".join(f"{c.written}→{c.meant}" for c in result.corrections))
     if result.expansion.rules:
         print(f"扩展词：{' '.join(result.expansion.terms)}（规则 {', '.join(result.expansion.rules)}）")
+    if not result.hits:
+        print("没有找到符合条件的条文或文章段落；过滤条件（--law --kind --status --heading）可能太窄。")
     for h in result.hits:
         flag = " [指名]" if h.exact else ""
         flag += " [上传的文档]" if h.chunk.collection == "user" else ""
