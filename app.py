@@ -13,6 +13,6 @@ st.navigation(
         st.Page(guarded(browse.page), title="浏览语料", icon="📖", url_path="browse"),
         st.Page(guarded(verify.page), title="核验引用", icon="🔎", url_path="verify"),
         st.Page(guarded(documents.page), title="添加文档", icon="📎", url_path="documents"),
-        st.Page(guarded(evaluation.page), title="评测报告", icon="📊", url_path="eval"),
+        st.Page(guarded(evaluation.page), title="评测", icon="📊", url_path="eval"),
     ]
 ).run()

@@ -29,7 +29,8 @@ from legalqa.eval.data import (
 PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = PROJECT / "eval" / "questions.jsonl"
 DEFAULT_OUT = PROJECT / "eval" / "out"
-PRINTED = ("citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "hit@1", "hit@5",
+PRINTED = ("citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "para_hit", "para_first",
+           "lead_relevance", "hit@1", "hit@5",
            "mrr@10", "quote_fidelity", "hallucinated_citations", "abstention_recall", "abstention_precision",
            "latency_p50_ms", "latency_p95_ms")
 
@@ -38,11 +39,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register `legalqa eval` on the main parser's subcommands."""
     p = sub.add_parser("eval", help="用标注问题集评测引用准确率，写出报告（report.json / report.md / 图表）")
     p.add_argument("--questions", help=f"问题文件（默认 {DEFAULT_QUESTIONS.relative_to(PROJECT)}）")
+    p.add_argument("--answers", metavar="FILE",
+                   help="改为评测任何系统写的回答：JSONL 或 CSV，列 id、answer，可选 question、expected、accept；"
+                        "核对每条引用是否存在、是否原文、是否废止、款项是否正确（见 docs/evaluating-answers.md）")
     p.add_argument("--format", choices=FORMATS, default="jsonl", help="问题文件格式（默认 jsonl，见 eval/README.md）")
     p.add_argument("--split", choices=SPLIT_CHOICES, default="all", help="评测哪一部分（默认 all，报告里也分开统计）")
     p.add_argument("--index", help="索引文件夹（默认 .legalqa/index 或 $LEGALQA_INDEX）")
     p.add_argument("--model", help="sentence-transformers 模型名或本地路径")
-    p.add_argument("--out", help=f"报告输出文件夹（默认 {DEFAULT_OUT.relative_to(PROJECT)}）")
+    p.add_argument("--out", help=f"报告输出文件夹（默认 {DEFAULT_OUT.relative_to(PROJECT)}，--answers 时为其下的 answers）")
     p.add_argument("--compare", metavar="OLD_REPORT.json", help="与之前的 report.json 逐题比较")
     p.add_argument("--retrieval", action="store_true",
                    help="另做检索消融：仅向量 / 仅 BM25 / 混合，有无扩展，以及每条扩展规则的增益")
@@ -54,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def _command(args: argparse.Namespace) -> str:
     parts = ["legalqa eval"]
-    for opt in ("questions", "format", "split", "index", "model", "out", "compare"):
+    for opt in ("questions", "answers", "format", "split", "index", "model", "out", "compare"):
         value = getattr(args, opt, None)
         if value is not None and not (opt == "format" and value == "jsonl") and not (opt == "split" and value == "all"):
             parts.append(f"--{opt} {value}")
@@ -204,11 +208,42 @@ def print_summary(rep: dict[str, Any], echo=print) -> None:
         echo(f"  ✗ {f}")
 
 
+def cmd_answers(args: argparse.Namespace) -> int:
+    """`legalqa eval --answers FILE`: score another system's answers (eval/answers.py)."""
+    from legalqa.eval import answers_report
+    from legalqa.eval.answers import load_answers
+    from tqdm import tqdm
+
+    from legalqa.config import load_settings
+    from legalqa.engine import Engine
+
+    clash = [flag for flag, given in (("--questions", args.questions), ("--format", args.format != "jsonl"),
+                                      ("--split", args.split != "all"), ("--retrieval", args.retrieval),
+                                      ("--gate", args.gate)) if given]
+    if clash:
+        raise EvalDataError(f"--answers 评测的是回答文件，不能与 {'、'.join(clash)} 同用：请去掉它们")
+    searcher = Engine(load_settings().with_cli(args.index, args.model)).searcher
+    items = load_answers(args.answers, searcher.aliases)
+    compare = answers_report.load_report(args.compare) if args.compare else None  # fails before scoring
+    with tqdm(total=len(items), desc="answers", unit="answer", disable=args.quiet) as bar:
+        rep = answers_report.build(
+            items, searcher, answers_path=args.answers, command=_command(args), compare=compare,
+            on_progress=lambda done, total: bar.update(done - bar.n), meta={"commit": _commit()},
+        )
+    paths = answers_report.write(rep, Path(args.out) if args.out else DEFAULT_OUT / "answers")
+    answers_report.print_summary(rep)
+    print("")
+    print("报告：" + "、".join(str(p) for p in paths.values()))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from legalqa.eval import report
 
     from legalqa.config import load_settings
 
+    if args.answers:
+        return cmd_answers(args)
     s = load_settings().with_cli(args.index, args.model)
     if args.gate and (args.format != "jsonl" or args.split != "all"):
         raise EvalDataError("--gate 按问题集的 tune/heldout 门槛检查：请用默认的 --format jsonl 和 --split all")

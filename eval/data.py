@@ -48,6 +48,13 @@ class Question:
     accept_keys: tuple[Key, ...] = ()
     source: str = ""  # the file it came from
     line: int = 0
+    expected_items: tuple[int | None, ...] = ()  # the 项 each expected citation names, if any
+
+    @property
+    def expected_refs(self) -> tuple[tuple, ...]:
+        """Each expected citation as (law, article, suffix, 款, 项), for the 款-level metrics."""
+        items = self.expected_items or (None,) * len(self.expected_keys)
+        return tuple((*k, i) for k, i in zip(self.expected_keys, items, strict=True))
 
 
 @dataclass(frozen=True)
@@ -81,12 +88,12 @@ def _read_lines(path: str | Path) -> tuple[Path, list[str]]:
         raise EvalDataError(f"问题文件 {path} 不是 UTF-8 编码（{exc}）：请另存为 UTF-8") from None
 
 
-def citation_key(text: str, aliases: AliasTable) -> tuple[str, Key]:
-    """(canonical, key) of one gold citation; ValueError with the reason when it is not one citation of a named law."""
+def citation_parts(text: str, aliases: AliasTable) -> tuple[str, Key, int | None]:
+    """(canonical, key, 项) of one gold citation; ValueError with the reason when it is not one citation of a named law."""
     ref = parse_citation(text, aliases)
     if ref.law is None:
         raise ValueError("没有写明法律名称，应写成《全名》第X条")
-    return ref.canonical(), (ref.law, ref.article, ref.suffix, ref.paragraph)
+    return ref.canonical(), (ref.law, ref.article, ref.suffix, ref.paragraph), ref.item
 
 
 def _question_text(value: Any) -> str | None:
@@ -99,14 +106,15 @@ def _question_text(value: Any) -> str | None:
 
 
 def _citations(obj: dict, field: str, aliases: AliasTable, where: str, errors: list[str]):
+    """(canonical citations, keys, 项) of one field of a question line; problems go to ``errors``."""
     value = obj.get(field, [])
     if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
         errors.append(f"{where}: {field} 必须是字符串列表，现在是 {value!r}")
-        return [], []
-    texts, keys = [], []
+        return [], [], []
+    texts, keys, items = [], [], []
     for i, text in enumerate(value):
         try:
-            canon, key = citation_key(text, aliases)
+            canon, key, item = citation_parts(text, aliases)
         except ValueError as exc:
             errors.append(f"{where}: {field}[{i}] “{text}” 不是合法的法条引用（{exc}）；应写成如 《中华人民共和国民法典》第六百八十八条第二款")
             continue
@@ -115,7 +123,8 @@ def _citations(obj: dict, field: str, aliases: AliasTable, where: str, errors: l
             continue
         texts.append(canon)
         keys.append(key)
-    return texts, keys
+        items.append(item)
+    return texts, keys, items
 
 
 _BAD = object()
@@ -163,8 +172,8 @@ def load_jsonl(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
         bad_text = _question_text(obj["question"])
         if bad_text:
             errors.append(f"{where}: {bad_text}")
-        expected, expected_keys = _citations(obj, "expected", aliases, where, errors)
-        accept, accept_keys = _citations(obj, "accept", aliases, where, errors)
+        expected, expected_keys, expected_items = _citations(obj, "expected", aliases, where, errors)
+        accept, accept_keys, _ = _citations(obj, "accept", aliases, where, errors)
         both = sorted(set(expected) & set(accept))
         if both:
             errors.append(f"{where}: {'、'.join(both)} 同时出现在 expected 和 accept 中，只保留在 expected")
@@ -186,6 +195,7 @@ def load_jsonl(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
         out.append(Question(
             qid, obj["question"], tuple(expected), tuple(accept), answerable, obj.get("article_section"),
             obj.get("topic"), obj.get("style"), split, tuple(expected_keys), tuple(accept_keys), str(path), n,
+            tuple(expected_items),
         ))
     if errors:
         raise _errors(path, errors)
@@ -194,11 +204,24 @@ def load_jsonl(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
     return out
 
 
+STARD_SPLIT = Path(__file__).with_name("stard_split.json")
+
+
+def stard_splits(path: Path = STARD_SPLIT) -> dict[int, str]:
+    """The frozen STARD split: question id -> "tune" | "heldout" (eval/stard_split.json, drawn once by id)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    out = {i: "tune" for i in data["tune"]}
+    out.update({i: "heldout" for i in data["heldout"]})
+    return out
+
+
 def load_stard(path: str | Path, aliases: AliasTable | None = None) -> list[Question]:
     """Read a STARD file (question + gold [{law, article}]); short law names resolve through ``aliases``.
 
-    Every STARD question is answerable and has no split, topic or accept list.
+    Every STARD question is answerable and has no topic or accept list. Its split comes from the
+    frozen split by id (``stard_splits``); a question whose id the split does not list has none.
     """
+    splits = stard_splits()
     aliases = aliases or AliasTable()
     path, lines = _read_lines(path)
     errors: list[str] = []
@@ -238,8 +261,9 @@ def load_stard(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
                 expected.append(canon)
                 keys.append((law, number, suffix, None))
         qid = f"stard-{obj['id']}" if "id" in obj else f"stard-line{n}"
-        out.append(Question(qid, obj["question"], tuple(expected), (), True, None, None, None, None,
-                            tuple(keys), (), str(path), n))
+        split = splits.get(obj["id"]) if isinstance(obj.get("id"), int) else None
+        out.append(Question(qid, obj["question"], tuple(expected), split=split, expected_keys=tuple(keys),
+                            source=str(path), line=n))
     if errors:
         raise _errors(path, errors)
     if not out:

@@ -25,6 +25,10 @@ Conventions (also in docs/eval.md):
   (citing the whole article does not pinpoint it); a gold citation without a 款 is
   matched by any citation of its article. 款-level metrics are averaged over the
   questions whose gold names a 款.
+- 款 hit and 款 first read the statutes an answer quotes, in reading order, as
+  ``(law, article, suffix, 款, 项)``; they are averaged over the questions whose expected
+  citations name a 款 or 项 (``paragraph_choice``). Lead relevance is averaged over the
+  answerable questions (``lead_relevance``).
 - A metric that is undefined on a subset (no question it applies to) is None.
 """
 
@@ -229,6 +233,57 @@ def in_index(key: Key | None, known: Mapping[tuple, int]) -> bool:
     return key[3] is None or 1 <= key[3] <= max(1, known[tuple(key[:3])])
 
 
+# --- which 款 is quoted, and which passage leads -----------------------------------------------
+
+
+def quotes_ref(got: tuple, gold: tuple) -> bool:
+    """Whether a quoted statute ``(law, article, suffix, 款, 项)`` is the gold one: the same article, the
+    gold's 款 when it names one, and the gold's 项 when it names one (a quote of the 款's opening and
+    one of its 项 quotes the 款)."""
+    return (tuple(got[:3]) == tuple(gold[:3]) and (gold[3] is None or got[3] == gold[3])
+            and (gold[4] is None or got[4] == gold[4]))
+
+
+def paragraph_choice(answers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """款 hit and 款 first, over the questions whose expected citations name a 款 or a 项.
+
+    Args:
+        answers: question id -> {"gold": [(law, article, suffix, 款, 项)], "quoted": the statutes the
+            answer quotes, in reading order, same shape, "abstained": bool}.
+
+    ``para_hit``: per question, the share of its gold 款 (expected citations naming a 款 or 项) that
+    the answer quotes; averaged. ``para_first``: per question, 1 when the first statute the answer
+    quotes is one of those gold 款; averaged. An abstention scores 0 on both.
+    """
+    hits, firsts = [], []
+    for row in answers.values():
+        gold = [g for g in row["gold"] if g[3] is not None or g[4] is not None]
+        if not gold:
+            continue
+        quoted = [] if row.get("abstained") else list(row["quoted"])
+        hits.append(sum(any(quotes_ref(q, g) for q in quoted) for g in gold) / len(gold))
+        firsts.append(float(bool(quoted) and any(quotes_ref(quoted[0], g) for g in gold)))
+    return {"para_hit": _mean(hits), "para_first": _mean(firsts), "n_para": len(hits)}
+
+
+def lead_relevance(answers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Whether the passage that leads an answer is the one the gold names, or there is none when none is.
+
+    Args:
+        answers: question id -> {"answerable": bool, "section": the gold ``article_section`` or None,
+            "lead": the heading path of the answer's lead passage, or None when it has no lead}.
+
+    Per answerable question: 1 when the gold names a section and the lead passage lies under it (the
+    section is its heading or one of its parents), or when the gold names none and the answer has no
+    lead; else 0. ``lead_rate`` is the share of those answers that have a lead at all.
+    """
+    rows = [r for r in answers.values() if r["answerable"]]
+    right = [float(r["lead"] is None if not r["section"] else r["lead"] is not None and r["section"] in r["lead"])
+             for r in rows]
+    return {"lead_relevance": _mean(right), "lead_rate": _mean([float(r["lead"] is not None) for r in rows]),
+            "n_lead": len(rows)}
+
+
 # --- quotes, abstention, latency ------------------------------------------------------------
 
 
@@ -310,7 +365,8 @@ def summarize(
     Each row is a dict with: ``id``, ``answerable``, ``abstained``, ``expected``, ``accept``
     and ``got`` (lists of Key; ``got`` may hold None for an unparseable citation),
     ``ranked`` (retrieved article-level keys, best first, None for prose), ``quotes_ok`` (list of bool), ``latency_ms``,
-    ``section`` and ``cited_sections``, and ``self_check`` (list of problems).
+    ``section`` and ``cited_sections``, ``self_check`` (list of problems), and for ``paragraph_choice`` and
+    ``lead_relevance``: ``gold`` and ``quoted`` (``(law, article, suffix, 款, 项)`` tuples) and ``lead``.
     """
     by_id = {r["id"]: r for r in rows}
     parsed = {
@@ -328,6 +384,8 @@ def summarize(
     out |= hallucinated_citations({i: r["got"] for i, r in by_id.items() if not r["abstained"]}, known)
     out |= abstention_metrics(by_id)
     out |= section_recall(by_id)
+    out |= paragraph_choice(by_id)
+    out |= lead_relevance(by_id)
     out |= latency_metrics([r["latency_ms"] for r in rows])
     out["self_check_failures"] = sum(1 for r in rows if r["self_check"])
     return out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,10 @@ CONVENTIONS = [
     "correct when it is in `expected` or `accept`. Abstentions do not enter precision; an out-of-scope "
     "question answered with citations has precision 0.",
     "款 level: a gold 第X款 is matched only by that 款; averaged over questions whose gold names a 款.",
+    "款 hit: share of a question's gold 款 (and 项) that the answer quotes; 款 first: the first statute the "
+    "answer quotes is a gold 款; both over questions whose gold names a 款 or 项, an abstention scores 0.",
+    "Lead relevance: over answerable questions, the lead passage lies under the gold article_section, or "
+    "there is no lead when the gold names none; lead rate: share of those answers with a lead.",
     "Retrieval (hit@k, recall@k, MRR@10): article level, over the searcher's top 10 (statutes and prose "
     "passages together, as the composer sees them); a hit counts when its statute article is expected.",
     "Quote fidelity: share of all quotes that qa.verify.self_check finds verbatim at their recorded span.",
@@ -32,6 +38,7 @@ CONVENTIONS = [
 ]
 SUMMARY_METRICS = (
     "citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "para_citation_precision",
+    "para_hit", "para_first", "lead_relevance", "lead_rate",
     "hit@1", "hit@5", "recall@5", "mrr@10", "quote_fidelity", "hallucinated_citations", "self_check_failures",
     "abstention_precision", "abstention_recall", "false_abstention_rate", "section_recall",
     "latency_p50_ms", "latency_p95_ms",
@@ -73,7 +80,8 @@ def metrics_table(per_split: dict[str, dict]) -> str:
 
 
 def group_table(groups: dict[str, dict]) -> str:
-    cols = ("n_questions", "citation_recall", "citation_precision", "citation_f1", "hit@5", "abstention_recall")
+    cols = ("n_questions", "citation_recall", "citation_precision", "citation_f1", "para_hit", "para_first",
+            "lead_relevance", "hit@5", "abstention_recall")
     lines = ["| group | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, m in groups.items():
         lines.append(f"| {name} | " + " | ".join(fmt(m.get(c)) for c in cols) + " |")
@@ -230,11 +238,17 @@ def render_compare(diff: dict[str, Any]) -> str:
             if m in d:
                 parts.append(f"{m} {fmt(d[m][0])} → {fmt(d[m][1])}")
         out.append(f"- [{c['verdict']}] {c['id']} {c['question']}: " + "; ".join(parts))
+    return "\n".join(out + only_in_one(diff))
+
+
+def only_in_one(diff: dict[str, Any]) -> list[str]:
+    """The lines naming the ids that only one of two compared reports has."""
+    out = []
     if diff["only_old"]:
         out.append(f"- only in the old report: {', '.join(diff['only_old'])}")
     if diff["only_new"]:
         out.append(f"- only in the new report: {', '.join(diff['only_new'])}")
-    return "\n".join(out)
+    return out
 
 
 def write(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
@@ -243,12 +257,24 @@ def write(report: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     chart = plot(report, out_dir / "metrics.png")
     report["meta"]["chart"] = chart.name
     paths = {"json": out_dir / "report.json", "md": out_dir / "report.md", "png": chart}
-    paths["json"].write_text(json.dumps(report, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
-    paths["md"].write_text(render_markdown(report), encoding="utf-8")
+    write_atomic(paths["json"], json.dumps(report, ensure_ascii=False, indent=1, default=_json_default))
+    write_atomic(paths["md"], render_markdown(report))
     if report.get("compare"):
         paths["compare"] = out_dir / "compare.md"
-        paths["compare"].write_text(render_compare(report["compare"]) + "\n", encoding="utf-8")
+        write_atomic(paths["compare"], render_compare(report["compare"]) + "\n")
     return paths
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over: a crash never leaves half a report."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _json_default(value: Any) -> Any:

@@ -24,7 +24,6 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +35,8 @@ from legalqa.index.search import Searcher
 from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import parse_citation
 from legalqa.ingest.models import Chunk
-from legalqa.qa.models import Answer
-from legalqa.qa.verify import self_check
+from legalqa.qa.models import Answer, Lead
+from legalqa.qa.verify import check_citation
 
 if TYPE_CHECKING:
     from legalqa.qa.compose import Composer
@@ -134,7 +133,7 @@ def known_articles(chunks: Iterable[Chunk]) -> dict[tuple, int]:
 
 
 def citation_key(text: str, aliases: AliasTable) -> Key | None:
-    """The key of a citation the system produced, or None when it does not parse as one citation."""
+    """The key of a written citation (a gold label), or None when it does not parse as one citation."""
     try:
         ref = parse_citation(text, aliases)
     except ValueError:
@@ -146,6 +145,13 @@ def _label(key: Key) -> str:
     from legalqa.ingest.citations import canonical
 
     return canonical(key[0], key[1], key[2], key[3])
+
+
+def _label5(ref: tuple) -> str:
+    """(law, article, suffix, 款, 项) as its canonical citation."""
+    from legalqa.ingest.citations import canonical
+
+    return canonical(*ref)
 
 
 def _ranked(searcher: Searcher, question: str, k: int) -> tuple[list[Key | None], list[str]]:
@@ -165,15 +171,16 @@ def ask_one(q: Question, composer: Any, known: dict[tuple, int], retrieval_k: in
     embedded_live = misses is None or emb.misses > misses
     ranked, top = _ranked(searcher, q.question, retrieval_k)
 
-    statute = [c for c in answer.citations if c.kind == "statute"]
-    got_text = list(dict.fromkeys(c.citation for c in statute))
-    got_keys = [citation_key(t, searcher.aliases) for t in got_text]
+    # One key per citation as displayed, read from the answer's structured citation.
+    cited = {c.citation: c.ref.key() for c in answer.citations if c.kind == "statute" and c.ref is not None}
+    got_text, got_keys = list(cited), list(cited.values())
+    # The engine's self-check, one citation at a time (eval records the problems instead of raising).
     quotes_ok, quote_problems = [], []
     for ci in answer.citations:
-        problems = self_check(replace(answer, citations=[ci]), searcher)
+        problems = check_citation(ci, searcher)
         quotes_ok.append(not problems)
         quote_problems += problems
-    problems = self_check(answer, searcher)
+    problems = quote_problems
     expected_art = list(dict.fromkeys(metrics.article_level(k) for k in q.expected_keys))
     ranks = {_label(k): metrics.first_rank(ranked, k) for k in expected_art}
     art = metrics.answer_citation_scores(
@@ -191,6 +198,11 @@ def ask_one(q: Question, composer: Any, known: dict[tuple, int], retrieval_k: in
     missed = [t for t, k in zip(q.expected, q.expected_keys, strict=True)
               if answer.abstained or not any(g is not None and metrics.matches(g, k) for g in got_keys)]
     cited_sections = sorted({h for c in answer.citations if c.kind == "article" for h in c.heading_path})
+    # The statutes quoted, in reading order, down to the 款 and 项 (款 hit, 款 first), and the lead passage.
+    quoted = [(c.ref.law, c.ref.article, c.ref.suffix, c.ref.paragraph, c.ref.item)
+              for c in answer.citations if c.kind == "statute" and c.ref is not None]
+    lead = next((b.heading_path for b in answer.blocks if isinstance(b, Lead)), None)
+    choice = metrics.paragraph_choice({q.id: {"gold": q.expected_refs, "quoted": quoted, "abstained": answer.abstained}})
     return {
         "id": q.id,
         "question": q.question,
@@ -210,7 +222,10 @@ def ask_one(q: Question, composer: Any, known: dict[tuple, int], retrieval_k: in
         "evidence": answer.evidence,
         "answer": answer.text,
         "scores": {"recall": art["recall"], "precision": art["precision"], "f1": art["f1"],
-                   "para_recall": para["recall"], "para_precision": para["precision"]},
+                   "para_recall": para["recall"], "para_precision": para["precision"],
+                   "para_hit": choice["para_hit"], "para_first": choice["para_first"]},
+        "first_quoted": _label5(quoted[0]) if quoted and not answer.abstained else None,
+        "lead": None if lead is None else list(lead),
         "retrieval": {"ranks": ranks, "top": top},
         "n_quotes": len(quotes_ok),
         "quote_problems": quote_problems,
@@ -226,6 +241,7 @@ def ask_one(q: Question, composer: Any, known: dict[tuple, int], retrieval_k: in
             "expected": list(q.expected_keys), "accept": list(q.accept_keys), "got": got_keys,
             "ranked": ranked, "quotes_ok": quotes_ok, "latency_ms": latency,
             "section": q.article_section, "cited_sections": cited_sections, "self_check": problems,
+            "gold": list(q.expected_refs), "quoted": quoted, "lead": lead,
         },
     }
 
@@ -325,6 +341,14 @@ def why_failed(row: dict) -> tuple[float, str]:
             reasons.append("cited neither expected nor accepted: " + "、".join(row["wrong"]))
         if not row["abstained"] and not row["got"]:
             reasons.append("answered without citing any statute")
+        if row["scores"].get("para_first") == 0.0 and not row["abstained"]:
+            bad += 0.5
+            reasons.append(f"the governing 款 is not quoted first (first: {row.get('first_quoted') or 'none'})")
+        section, lead = row.get("article_section"), row.get("lead")
+        if (lead is not None) != bool(section) or (section and section not in lead):
+            bad += 0.25
+            shown = "none" if lead is None else " › ".join(lead) or "the opening"
+            reasons.append(f"lead passage: {shown}; gold section: {section or 'none'}")
     elif not row["abstained"]:
         bad += 1
         reasons.append("out of scope but answered, citing " + ("、".join(row["got"] + row["got_passages"]) or "nothing")

@@ -31,6 +31,7 @@ from legalqa.index.sparse import LEGAL_TERMS
 # legalqa.qa is installed beside legalqa.index (pyproject package-dir), in a checkout and in
 # site-packages alike; the index names the selector's file without importing qa code.
 DEFAULT_SELECTOR = Path(__file__).resolve().parents[1] / "qa" / "data" / "citation_selector.json"
+DEFAULT_PARAGRAPHS = Path(__file__).resolve().parents[1] / "qa" / "data" / "paragraph_model.json"
 FOLDER = "assets"
 
 # key -> (file name inside assets/, what the user is told changed)
@@ -39,10 +40,11 @@ PINNED_FILES = {
     "terms": ("legal_terms.txt", "法律术语词典"),
     "hints": ("article_hints.tsv", "条文提示词"),
     "selector": ("citation_selector.json", "引用选择模型"),
+    "paragraphs": ("paragraph_model.json", "款项选择模型"),
 }
 # Answer settings calibrated against an index (scripts/calibrate.py): they move with the model and
 # the indexed text, so an index records the values it was calibrated for.
-CALIBRATED = ("min_evidence", "rule_bonus")
+CALIBRATED = ("min_evidence", "rule_bonus", "lead_max_gap", "lead_min_relevance")
 _MODEL_LABELS = {"name": "名称", "engine": "推理引擎版本", "folder": "模型文件"}
 # Model files above this size are fingerprinted by size, head and tail: hashing a 400 MB weight
 # file on every load would cost more than the load itself.
@@ -58,6 +60,7 @@ class AssetFiles:
     terms: Path = LEGAL_TERMS
     hints: Path = DEFAULT_HINTS
     selector: Path = DEFAULT_SELECTOR
+    paragraphs: Path = DEFAULT_PARAGRAPHS
 
     def paths(self) -> dict[str, Path]:
         return {key: Path(getattr(self, key)) for key in PINNED_FILES}
@@ -96,6 +99,7 @@ class Pinned:
     terms: str  # the legal dictionary, as legal_terms.txt text
     hints: dict[str, str]  # the whole hint table (IndexData.hints keeps only the ones the build used)
     selector_path: Path
+    paragraphs_path: Path
 
 
 def sha256_file(path: Path) -> str:
@@ -104,8 +108,9 @@ def sha256_file(path: Path) -> str:
 
 def calibrated(answer: Any) -> dict[str, Any]:
     """The calibrated settings of an answer config (an object with CALIBRATED attributes, or a mapping)."""
-    get = answer.get if isinstance(answer, Mapping) else lambda k: getattr(answer, k)
-    return {k: get(k) for k in CALIBRATED}
+    if isinstance(answer, Mapping):
+        return {k: answer[k] for k in CALIBRATED if k in answer}
+    return {k: getattr(answer, k) for k in CALIBRATED}
 
 
 def model_pin(name: str) -> dict[str, str]:
@@ -166,8 +171,9 @@ def installed_for(model: str, answer: Any = None) -> Assets:
     """``installed_assets`` for a model and an answer config (``Settings.answer``): its calibrated
     thresholds are pinned, and the selector file it names (``selector_model``), if any, is the
     selector pinned. This is what a composition root builds and loads an index with."""
-    selector = getattr(answer, "selector_model", "") if answer is not None else ""
-    files = AssetFiles(selector=Path(selector)) if selector else None
+    named = {key: getattr(answer, setting, "") if answer is not None else ""
+             for key, setting in (("selector", "selector_model"), ("paragraphs", "paragraph_model"))}
+    files = AssetFiles(**{key: Path(path) for key, path in named.items() if path}) if any(named.values()) else None
     return installed_assets(model, answer=None if answer is None else calibrated(answer), files=files)
 
 
@@ -197,12 +203,15 @@ def read_pinned(folder: Path) -> Pinned:
         return (src / PINNED_FILES[key][0]).read_text(encoding="utf-8")
 
     selector = src / PINNED_FILES["selector"][0]
-    json.loads(selector.read_text(encoding="utf-8"))  # a damaged copy fails here, not at the first question
+    paragraphs = src / PINNED_FILES["paragraphs"][0]
+    for model in (selector, paragraphs):
+        json.loads(model.read_text(encoding="utf-8"))  # a damaged copy fails here, not at the first question
     return Pinned(
         rules=parse_rules(text("rules"), str(src / PINNED_FILES["rules"][0])),
         terms=text("terms"),
         hints=parse_hints(text("hints"), str(src / PINNED_FILES["hints"][0])),
         selector_path=selector,
+        paragraphs_path=paragraphs,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DENSE_KINDS = ("flat", "hnsw", "ivf")
+BACKENDS = ("faiss", "qdrant")  # where the dense and BM25 retrievers run (index/backends/)
+FUSIONS = ("engine", "local")  # where an engine backend fuses the two rankings
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
 
@@ -47,3 +49,33 @@ class SearchConfig:
         if isinstance(rules, str) or not all(isinstance(r, str) for r in rules):
             raise ValueError(f"disabled_rules must be a list of rule names. Currently, it is {rules!r}")
         object.__setattr__(self, "disabled_rules", frozenset(rules))
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    """Where retrieval runs; legalqa/defaults.toml [index] overrides the defaults.
+
+    ``faiss`` keeps everything in the index folder (dense.faiss + bm25/). ``qdrant`` keeps the
+    vectors and the BM25 term weights in a Qdrant collection: a server at ``uri``, or the
+    embedded store at ``path`` when no uri is given. The API key is read from the environment
+    (LEGALQA_QDRANT_API_KEY) when connecting, never stored in settings or the manifest.
+    """
+
+    name: str = "faiss"
+    uri: str = ""  # http(s)://host:6333 for a Qdrant server; empty for the embedded store
+    path: str = ""  # the embedded store's folder; empty: beside the index folder (<index>.qdrant)
+    collection: str = "legalqa"
+    fusion: str = "engine"  # engine: RRF in Qdrant's Query API; local: RRF in the Searcher
+
+    def __post_init__(self) -> None:
+        if self.name not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}. Currently, backend is {self.name!r}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}. Currently, fusion is {self.fusion!r}")
+        for name in ("uri", "path", "collection"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be text. Currently, {name} is {getattr(self, name)!r}")
+        if self.uri and not self.uri.startswith(("http://", "https://")):
+            raise ValueError(f"uri must start with http:// or https://. Currently, uri is {self.uri!r}")
+        if not self.collection.strip() or "/" in self.collection:
+            raise ValueError(f"collection must be a non-empty name without '/'. Currently, it is {self.collection!r}")

@@ -1,5 +1,9 @@
 """Hybrid retrieval: exact article lookup, then dense + BM25 fused by reciprocal rank.
 
+The two retrievers run in a backend (index/backends/: faiss + bm25s in the index folder, or
+a Qdrant engine); what happens around them (typo correction, expansion, exact lookup, fusion
+when the backend did not fuse, one passage per source) is here, the same for every backend.
+
 ``Searcher.search(query, k, filters) -> list[Hit]`` is the one entry point;
 ``Searcher.run`` also returns what happened (expansions fired, exact matches).
 """
@@ -13,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
+from legalqa.index.backends.base import Backend, Request
+from legalqa.index.backends.faiss import FaissBackend
 from legalqa.index.config import MAX_K, MAX_QUERY_CHARS, SearchConfig
 from legalqa.index.embedder import Embedder
 from legalqa.index.expansion import Expansion, Rule, expand
@@ -24,7 +29,6 @@ from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.citations import CitationRef, find_citations
 from legalqa.ingest.models import AMENDED, IN_FORCE, NOT_IN_FORCE, Chunk
 
-MAX_MASKS = 64  # filters whose admitted rows a searcher keeps
 ANY_STATUS = "all"  # a status filter value that admits every version, repealed and historical included
 STATUSES = (IN_FORCE, AMENDED, *NOT_IN_FORCE)
 FILTER_NAMES = ("law", "kind", "status", "heading", "collection")
@@ -192,8 +196,11 @@ class Searcher:
         config: SearchConfig | None = None,
         rules: tuple[Rule, ...] | None = None,
         aliases: AliasTable | None = None,
+        backend: Backend | None = None,
     ):
+        """``backend`` runs the dense and BM25 retrievers (default: faiss + bm25s in the index folder)."""
         self.data = data
+        self.backend = backend or FaissBackend(data)
         self.embedder = embedder
         self.config = config or SearchConfig()
         self.rules = data.rules if rules is None else rules  # the index's pinned copy by default
@@ -218,7 +225,6 @@ class Searcher:
         self._citers: dict[str, list[Chunk]] | None = None  # built on first use
         self._headings: dict[str, set[str]] | None = None  # heading -> laws that have it, on first use
         self._statuses: frozenset[str] | None = None  # statuses a filter may name, on first use
-        self._masks: dict[Filters, np.ndarray] = {}  # admitted rows per filter, for repeated searches
 
     def with_(self, *, config: SearchConfig | None = None, embedder: Embedder | None = None) -> Searcher:
         """The same loaded index under another SearchConfig or embedder; this searcher is unchanged.
@@ -239,7 +245,7 @@ class Searcher:
         """Homophone correction against the domain's words: legal terms, expansion rules, article hints
         (the index's pinned copies)."""
         if self._speller is None:
-            tok = self.data.sparse.tokenizer
+            tok = self.data.tokenizer
             words = domain_words(self.rules, self.data.article_hints, self.data.terms, tok)
             self._speller = Speller(words, known=dictionary_words(tok), tokenizer=tok)
         return self._speller
@@ -333,67 +339,51 @@ class Searcher:
         cfg = self.config
         q, fixes = self.speller.correct(normalize_query(query)) if cfg.correct_typos else (normalize_query(query), [])
         expansion = expand(q, self.rules, cfg.disabled_rules) if cfg.expand else Expansion((), ())
-        allowed = self._allowed(flt)
-        n_allowed = int(allowed.sum())
         timings = {"prepare": time.perf_counter() - t0}
 
         named = [r for r in find_citations(q, aliases=self.aliases) if r.law is not None]
         exact_rows = []
         for ref in named:
             row = self._articles.get((ref.law, ref.article, ref.suffix))
-            if row is not None and allowed[row] and row not in exact_rows:
+            if row is not None and flt.admits(self.chunks[row]) and row not in exact_rows:
                 exact_rows.append(row)
 
         t1 = time.perf_counter()
         qvec = self.embedder.embed_query(expansion.apply(q) if cfg.expand_dense else q)
         timings["embed"] = time.perf_counter() - t1
         t2 = time.perf_counter()
-        dense = self._dense(qvec, allowed, n_allowed, max(cfg.candidates, k))[: cfg.candidates]
-        bm = self.data.sparse.scores(expansion.apply(q))
-        bm_masked = np.where(allowed, bm, -1.0)
-        order = np.argsort(-bm_masked, kind="stable")[: cfg.candidates]
-        sparse = [(int(r), float(bm[r])) for r in order if bm[r] > 0 and allowed[r]]
+        request = Request(qvec, expansion.apply(q), flt, cfg.candidates, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
+        got = self.backend.retrieve(request)
+        dense, sparse = got.dense, got.sparse
         timings["retrieve"] = time.perf_counter() - t2
 
-        fused = reciprocal_rank_fusion(
-            {"dense": [r for r, _ in dense], "bm25": [r for r, _ in sparse]},
-            {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight},
-            k=cfg.rrf_k,
-        )
+        if got.fused is not None:  # the engine fused the two rankings
+            fused = dict(got.fused)
+        else:
+            fused = reciprocal_rank_fusion(
+                {"dense": [r for r, _ in dense], "bm25": [r for r, _ in sparse]},
+                {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight},
+                k=cfg.rrf_k,
+            )
         d_info = {r: (i + 1, s) for i, (r, s) in enumerate(dense)}
         s_info = {r: (i + 1, s) for i, (r, s) in enumerate(sparse)}
         ranked = exact_rows + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact_rows]
         ranked, held_back = self._diversify(ranked)
+        shown = ranked[:k] + [row for row in held_back[:k] if row not in ranked[:k]]
+        # A hit one retriever did not rank still shows both scores (the composer and selector read them).
+        unscored = [r for r in shown if r not in d_info or r not in s_info]
+        d_more, s_more = self.backend.scores(request, unscored) if unscored else ({}, {})
 
         def hit(rank: int, row: int) -> Hit:
             dr, ds = d_info.get(row, (None, None))
             br, bs = s_info.get(row, (None, None))
-            if ds is None:
-                ds = float(np.dot(self._vector(row), qvec))
-            return Hit(self.chunks[row], rank, fused.get(row, 0.0), ds, bs if bs is not None else float(bm[row]),
-                       dr, br, row in exact_rows)
+            return Hit(self.chunks[row], rank, fused.get(row, 0.0), d_more[row] if ds is None else ds,
+                       s_more[row] if bs is None else bs, dr, br, row in exact_rows)
 
         hits = [hit(rank, row) for rank, row in enumerate(ranked[:k], start=1)]
         more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]
         timings["total"] = time.perf_counter() - t0
         return SearchResult(query, hits, expansion, named, timings, more, fixes, q)
-
-    def _allowed(self, flt: Filters) -> np.ndarray:
-        """The rows ``flt`` admits, computed once per filter (a loop over every chunk)."""
-        mask = self._masks.get(flt)
-        if mask is None:
-            mask = np.fromiter((flt.admits(c) for c in self.chunks), dtype=bool, count=len(self.chunks))
-            if len(self._masks) >= MAX_MASKS:
-                self._masks.pop(next(iter(self._masks)))
-            self._masks[flt] = mask
-        return mask
-
-    def _dense(self, qvec: np.ndarray, allowed: np.ndarray, n_allowed: int, want: int) -> list[tuple[int, float]]:
-        """The best ``want`` admitted (row, cosine) pairs: the dense index searches the admitted rows only."""
-        if n_allowed == 0:
-            return []
-        d_scores, d_rows = self.data.dense.search(qvec, want, None if n_allowed == len(allowed) else allowed)
-        return [(int(r), float(s)) for s, r in zip(d_scores, d_rows, strict=True) if allowed[r]]
 
     def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
         """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.
@@ -414,9 +404,6 @@ class Searcher:
                     continue
             head.append(row)
         return head + tail, tail
-
-    def _vector(self, row: int) -> np.ndarray:
-        return self.data.dense.index.reconstruct(row)
 
     def cited_by(self, chunk: Chunk) -> list[Chunk]:
         """Chunks (other articles, article passages) whose text cites this statute article."""

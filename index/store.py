@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from legalqa.index.assets import Assets, Pinned, changes, installed_assets, read_pinned, write_pinned
 from legalqa.index.cache import EmbeddingCache
@@ -46,7 +47,10 @@ from legalqa.index.folders import (
 from legalqa.index.sparse import SparseIndex, tokenizer_for
 from legalqa.ingest.models import Chunk
 
-FORMAT = 3  # 2: hints.json, read by the citation selector (qa/select.py); 3: assets/ and checksums
+if TYPE_CHECKING:
+    from legalqa.index.backends.qdrant import QdrantStore
+
+FORMAT = 4  # 2: hints.json (qa/select.py); 3: assets/ and checksums; 4: chunks carry their 项 spans
 FIX = "请运行 `legalqa ingest` 重新建立索引"
 
 
@@ -76,8 +80,8 @@ class IndexData:
     manifest: dict
     chunks: list[Chunk]
     sources: dict[str, str]
-    dense: DenseIndex
-    sparse: SparseIndex
+    dense: DenseIndex | None  # None when an engine backend holds the vectors (manifest "backend")
+    sparse: SparseIndex | None
     report: dict
     hints: dict[str, str] = field(default_factory=dict)  # what embed_text added, by citation
     pinned: Pinned = field(kw_only=True)  # the query-time assets, read from the index folder
@@ -101,6 +105,16 @@ class IndexData:
     def selector_path(self) -> Path:
         """The citation selector model pinned in the index, for ``CitationSelector.load``."""
         return self.pinned.selector_path
+
+    @property
+    def paragraphs_path(self) -> Path:
+        """The 款/项 model pinned in the index, for ``ParagraphModel.load``."""
+        return self.pinned.paragraphs_path
+
+    @property
+    def tokenizer(self):
+        """The BM25 tokenizer over the pinned legal terms (the same one bm25/ or an engine backend was built with)."""
+        return tokenizer_for(self.pinned.terms)
 
 
 def embed_text(chunk: Chunk, hints: dict[str, str] | None = None) -> str:
@@ -178,6 +192,7 @@ def build_index(
     hints: dict[str, str] | None = None,
     assets: Assets | None = None,
     progress: bool = False,
+    engine: QdrantStore | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     library: dict | None = None,
 ) -> dict:
@@ -186,6 +201,8 @@ def build_index(
     ``assets`` (``index.assets.installed_assets``) are copied into the index and recorded in its
     manifest; by default the package's own files, with no answer settings pinned. Build and
     swap folders that a killed build left beside ``out_dir`` are removed first.
+    ``engine`` (index/backends/qdrant.py QdrantStore): write the vectors and BM25 weights there,
+    incrementally, instead of dense.faiss and bm25/; the manifest's "backend" says where.
 
     Embedding goes through the cache in ``cache_dir``, batch by batch (``index/cache.py``): a
     killed build keeps what it embedded, and the next build embeds only the rest.
@@ -206,7 +223,8 @@ def build_index(
     assets = assets or installed_assets(embedder.name)
     used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
     key = content_key(chunks, sources, embedder, dense_kind, used, assets, library)
-    current = _unchanged(out_dir, key)
+    # An engine backend syncs incrementally itself (and may have changed outside this folder): always sync it.
+    current = _unchanged(out_dir, key) if engine is None else None
     if current is not None:
         return current | {"unchanged": True, "embedded": 0, "build_seconds": round(time.perf_counter() - t0, 3)}
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
@@ -232,8 +250,12 @@ def build_index(
     tmp = building_folder(out_dir)
     try:
         pinned = write_pinned(tmp, assets)
-        DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
-        SparseIndex.build(texts, tokenizer_for(pinned["terms"].decode("utf-8"))).save(tmp / "bm25")
+        if engine is None:
+            DenseIndex.build(vectors, dense_kind).save(tmp / "dense.faiss")
+            SparseIndex.build(texts, tokenizer_for(pinned["terms"].decode("utf-8"))).save(tmp / "bm25")
+        else:  # the engine first: the folder's manifest is written only once the engine holds the chunks
+            manifest["backend"] = engine.sync(chunks, vectors, texts, model=embedder.name,
+                                              corpus_hash=manifest["corpus_hash"], progress=progress)
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
             for c in chunks:
                 f.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
@@ -322,10 +344,12 @@ def load_index(
                 if line.strip():
                     row = json.loads(line)
                     sources[row["source"]] = row["text"]
-        where = "dense.faiss"
-        dense = DenseIndex.load(path / "dense.faiss")
-        where = "bm25"
-        sparse = SparseIndex.load(path / "bm25", tokenizer_for(pinned.terms))
+        dense = sparse = None
+        if not manifest.get("backend"):  # an engine backend keeps the vectors outside the folder
+            where = "dense.faiss"
+            dense = DenseIndex.load(path / "dense.faiss")
+            where = "bm25"
+            sparse = SparseIndex.load(path / "bm25", tokenizer_for(pinned.terms))
         where = "report.json"
         report_path = path / "report.json"
         report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
@@ -336,11 +360,14 @@ def load_index(
     except Exception as exc:  # any unreadable file means the same thing to the user
         raise IndexCorruptError(f"索引文件 {path / where} 无法读取（{type(exc).__name__}）。{FIX}") from exc
     n = manifest.get("chunks")
-    if not (len(chunks) == n == dense.size == sparse.size):
+    if dense is None or sparse is None:
+        if len(chunks) != n:
+            raise IndexCorruptError(f"索引文件之间不一致（清单 {n} 块，chunks.jsonl {len(chunks)}）。{FIX}")
+    elif not (len(chunks) == n == dense.size == sparse.size):
         raise IndexCorruptError(
             f"索引文件之间不一致（清单 {n} 块，chunks.jsonl {len(chunks)}，向量 {dense.size}，BM25 {sparse.size}）。{FIX}"
         )
-    if dense.dim != manifest.get("dim"):
+    if dense is not None and dense.dim != manifest.get("dim"):
         raise IndexCorruptError(f"向量维度 {dense.dim} 与清单记录的 {manifest.get('dim')} 不符。{FIX}")
     missing = {c.source for c in chunks} - sources.keys()
     if missing:

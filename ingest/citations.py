@@ -6,9 +6,11 @@ table over the text, then resolves each matched expression: lists (、/和/及),
 ranges (至), 之X suffixes, 款 and 项, 本法/前款/本条 against the caller's context, and
 a law carried forward within a sentence.
 
-Questions are typed loosely, so two informal spellings are accepted as well: an
-article without 第 written in digits right after a law's name (民法典1064条, 刑法 293 条之一),
-and an article number written digit by digit (第六八七条, see ``cn_to_int_loose``).
+Questions and answers are typed loosely, so two informal spellings are accepted as well: an
+article without 第 right after a law's name, in digits or in Chinese numerals with a unit
+(民法典1064条, 刑法 293 条之一, 《民法典》六百八十一条), and an article number written digit by
+digit (第六八七条, see ``cn_to_int_loose``). ``find_laws`` lists the laws a text names, with or
+without an article.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from legalqa.ingest.numerals import cn_to_int, cn_to_int_loose, int_to_cn
 
 __all__ = [
     "CitationRef",
+    "LawMention",
     "article_label",
     "canonical",
     "find_citations",
+    "find_laws",
     "parse_article_label",
     "parse_citation",
 ]
@@ -44,9 +48,11 @@ _ELEM = (
     rf"|{_PARA}(?:{_SP}{_ITEM})?"
     rf"|{_ITEM}"
 )
-# 民法典1064条: an article without 第, only right after a law's name and only in digits, because
-# a count reads the same way (发了3条短信, 民法典的两条规定).
-_BARE_ART = rf"[0-9０-９]+{_SP}条(?:{_SP}之{_SP}{_NUM})?"
+# 民法典1064条, 《民法典》六百八十一条: an article without 第, only right after a law's name, in
+# digits or in Chinese numerals with a unit (十百千), because a count reads the same way
+# (发了3条短信, 民法典的两条规定, 民法典三条).
+_CN_BARE = r"(?=[零〇一二三四五六七八九]*[十百千])[一二三四五六七八九十][零〇一二三四五六七八九十百千]*"
+_BARE_ART = rf"(?:[0-9０-９]+|{_CN_BARE}){_SP}条(?:{_SP}之{_SP}{_NUM})?"
 _BARE_ELEM = rf"{_BARE_ART}(?:{_SP}{_PARA})?(?:{_SP}{_ITEM})?"
 _SEP = rf"{_SP}(?:以及|或者|、|及|和|或|与|至|到){_SP}"
 _LIST = rf"(?:{_ELEM})(?:{_SEP}(?:{_ELEM}))*"
@@ -389,6 +395,33 @@ def find_citations(
         refs, _ = _expand(text, m.start("body"), m.end("body"), law, ctx, strict=False)
         for law_, article, suffix, paragraph, item in refs:
             out.append(CitationRef(law_, article, suffix, paragraph, item, m.start(), m.end(), m[0]))
+    return out
+
+
+@dataclass(frozen=True)
+class LawMention:
+    """A law named in a text (《中华人民共和国合同法》, 民法典), with or without an article after it."""
+
+    law: str  # the full name when the alias table knows it, else the title as written (without 《》)
+    start: int  # span of the name only
+    end: int
+    known: bool  # the alias table resolves the name
+    with_article: bool  # an article citation follows the name
+
+
+def find_laws(text: str, *, aliases: AliasTable | None = None) -> list[LawMention]:
+    """Every law ``text`` names, in order: titles in 《》 (any title) and the names the alias table knows.
+
+    本法 / 该法 are not listed: they name no law by themselves.
+    """
+    table = aliases if aliases is not None else _default_table()
+    out = []
+    for m in _table_pattern(table).finditer(text):
+        if not (m["title"] or m["alias"]):
+            continue
+        law = _named_law(m, table)
+        known = table.resolve(m["title"] or m["alias"]) is not None
+        out.append(LawMention(law, m.start("lawpart"), m.end("lawpart"), known, bool(m["body"])))
     return out
 
 

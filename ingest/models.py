@@ -14,7 +14,7 @@ from typing import Any
 class Span:
     """A 款 (paragraph) or 项 (item): its text and character offsets in the source file."""
 
-    index: int  # 1-based, in document order
+    index: int  # 款: 1-based, in document order; 项: the number its marker gives, （三） → 3
     text: str
     start: int
     end: int
@@ -73,6 +73,7 @@ class Chunk:
     label: str | None = None  # 第六百八十一条
     citation: str | None = None  # canonical citation, for statute chunks
     paragraphs: tuple[Span, ...] = ()
+    items: tuple[tuple[int, Span], ...] = ()  # (款 index, 项 span), as Article.items
     status: str = ""
     version: str = ""
     collection: str = "default"
@@ -92,4 +93,5 @@ class Chunk:
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["heading_path"] = tuple(kwargs.get("heading_path", ()))
         kwargs["paragraphs"] = tuple(Span(**p) for p in kwargs.get("paragraphs", ()))
+        kwargs["items"] = tuple((int(k), Span(**s)) for k, s in kwargs.get("items", ()))
         return cls(**kwargs)

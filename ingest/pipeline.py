@@ -253,13 +253,26 @@ def statute_chunks(doc: StatuteDoc, key: str, collection: str) -> list[Chunk]:
             label=a.label,
             citation=canonical(doc.law, a.number, a.suffix),
             paragraphs=a.paragraphs,
+            items=a.items,
             status=a.status,
             version=a.version,
             collection=collection,
-            meta={"aliases": list(a.aliases)},
+            meta=_statute_meta(doc, a),
         )
         for a in doc.articles
     ]
+
+
+def _statute_meta(doc: StatuteDoc, article: Article) -> dict:
+    """A statute chunk's meta: the law's aliases, and whether the file holds only some of its articles.
+
+    ``excerpt`` is kept only when the front matter says it: without it nobody knows, and the
+    verifier then never calls an article missing from the file nonexistent.
+    """
+    meta: dict = {"aliases": list(article.aliases)}
+    if isinstance(doc.meta.get("excerpt"), bool):
+        meta["excerpt"] = doc.meta["excerpt"]
+    return meta
 
 
 def _prose_chunks(passages, title: str, key: str, collection: str, meta: dict) -> list[Chunk]:

@@ -429,15 +429,17 @@ class _Parser:
 
     def _add_line(self, begin: int, end: int, stripped: str) -> None:
         """A body line: a new 款, or a 项/目 line that extends the 款 before it."""
-        is_item = _ITEM.match(stripped) is not None
-        if self.paragraphs and (is_item or _SUBITEM.match(stripped)):
+        item = _ITEM.match(stripped)
+        if self.paragraphs and (item or _SUBITEM.match(stripped)):
             para = self.paragraphs[-1]
             para[1] = end
         else:
             para = [begin, end, []]
             self.paragraphs.append(para)
-        if is_item:
-            para[2].append((begin, end))
+        if item:
+            # Numbered as the text numbers it: a citation's 第（三）项 names the line marked （三）,
+            # even where a source drops a marker before it.
+            para[2].append((begin, end, cn_to_int(item.group(0)[1:-1])))
 
     def _set_heading(self, heading: str) -> None:
         level = heading_level(heading)
@@ -482,9 +484,9 @@ class _Parser:
         text = self.text
         paragraphs = tuple(Span(k, text[s:e], s, e) for k, (s, e, _) in enumerate(self.paragraphs, 1))
         items = tuple(
-            (k, Span(j, text[s:e], s, e))
+            (k, Span(number, text[s:e], s, e))
             for k, (_, _, spans) in enumerate(self.paragraphs, 1)
-            for j, (s, e) in enumerate(spans, 1)
+            for s, e, number in spans
         )
         label_end = draft.pop("label_end")
         draft.update(

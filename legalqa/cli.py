@@ -1,4 +1,4 @@
-"""The `legalqa` command: ingest, add, search, ask, verify, eval, serve.
+"""The `legalqa` command: ingest, add, search, ask, verify, eval, serve, mcp.
 
 User-facing messages are Chinese; every failure is one line on stderr and exit code 2.
 Each command builds one ``Engine`` and calls it. Heavy libraries (torch, faiss, the model)
@@ -44,6 +44,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1 if report.errors else 0
     print(f"索引已写入 {engine.settings.index_dir}（{manifest['chunks']} 块{with_library}；模型 {manifest['model']}，"
           f"{manifest['dim']} 维，新嵌入 {manifest['embedded']} 块，总用时 {manifest['build_seconds']:.2f} 秒）")
+    engine_sync = manifest.get("backend")
+    if engine_sync:
+        print(f"向量引擎 {engine_sync['location']}（集合 {engine_sync['collection']}）：写入 {engine_sync['upserted']} 块，"
+              f"删除 {engine_sync['deleted']} 块，{engine_sync['kept']} 块未变")
     # The index was written (build raises when nothing was readable); unreadable files still mean exit 1.
     return 1 if report.errors else 0
 
@@ -130,6 +134,9 @@ VERIFY_LABELS = {
     "no_quote": "条文存在，其后没有引文",
     "not_found": "语料中没有这一条",
     "unknown_law": "语料中没有这部法律",
+    "wrong_paragraph": "款/项不对（超出本条款数，或引文是另一款）",
+    "nonexistent": "这一条不存在（超出该法条文范围）",
+    "repealed": "该法已废止或不是现行版本",
 }
 
 
@@ -142,6 +149,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print("没有找到法条引用。")
     for c in report.citations:
         print(f"{c.citation}（原文写作“{c.raw}”）：{VERIFY_LABELS.get(c.status, c.status)}")
+        if c.detail():
+            print(f"    {c.detail()}")
         for d in c.check.differences if c.check is not None else ():
             print(f"    {d.describe()}")
     print("统计：" + "，".join(f"{VERIFY_LABELS.get(k, k)} {v}" for k, v in report.counts().items()))
@@ -152,6 +161,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from legalqa.http import ServeOptions, serve
 
     return serve(_engine(args), ServeOptions.from_args(args))
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from legalqa.http import ServeOptions
+    from legalqa.mcp import run  # the MCP SDK loads only for this command
+
+    if not args.http and (args.host or args.port or args.insecure or args.allowed_host):
+        raise ValueError("--host、--port、--insecure、--allowed-host 只用于 --http；用标准输入输出（默认）时请去掉它们")
+    options = ServeOptions(args.host or "127.0.0.1", args.port or 8766, args.insecure, tuple(args.allowed_host))
+    return run(_engine(args), options if args.http else None)
 
 
 def _port(value: str) -> int:
@@ -234,6 +253,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="允许的 Host 请求头（可重复；默认只允许本机名和 --host）")
     _index_options(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("mcp", help="启动 MCP 服务，供 AI 助手调用（默认用标准输入输出；--http 用 HTTP）")
+    p.add_argument("--http", action="store_true", help="用 streamable HTTP（http://127.0.0.1:8766/mcp）代替标准输入输出")
+    p.add_argument("--host", help="监听地址（只用于 --http；默认只在本机 127.0.0.1）")
+    p.add_argument("--port", type=_port, help="端口，1 到 65535（只用于 --http；默认 8766）")
+    p.add_argument("--insecure", action="store_true", help="允许在非本机地址上不设 LEGALQA_API_KEY 就启动（不推荐）")
+    p.add_argument("--allowed-host", action="append", default=[], help="允许的 Host 请求头（可重复，只用于 --http）")
+    _index_options(p)
+    p.set_defaults(func=cmd_mcp)
     return parser
 
 

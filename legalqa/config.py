@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from legalqa.index.config import BACKENDS, FUSIONS, BackendConfig, SearchConfig
 from legalqa.index.config import DENSE_KINDS as KINDS
-from legalqa.index.config import SearchConfig
 from legalqa.qa.config import AnswerConfig
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,7 @@ class Settings:
     answer: AnswerConfig = field(default_factory=AnswerConfig)
     dense_kind: str = "flat"
     doc_hints: bool = True  # index statutes with index/data/article_hints.tsv
+    backend: BackendConfig = field(default_factory=BackendConfig)  # [index]: faiss, or a Qdrant engine
     library: LibrarySettings = field(default_factory=LibrarySettings)
 
     @property
@@ -59,6 +60,19 @@ class Settings:
     def user_docs(self) -> Path:
         """Uploaded documents: a separate collection, indexed beside the default corpus."""
         return self.home / "user-docs"
+
+    @property
+    def engine_location(self) -> str:
+        """Where the engine backend's data is: its server's uri, or the embedded store's folder.
+
+        The embedded store sits beside the index folder (``<index>.qdrant``), not inside it: a build
+        replaces the index folder whole, and the engine's store must outlive builds to be updated
+        incrementally.
+        """
+        b = self.backend
+        if b.uri:
+            return b.uri
+        return str(_path(b.path) if b.path else self.index_dir.with_name(self.index_dir.name + ".qdrant"))
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -79,6 +93,7 @@ _SECTIONS = {
     "model": {"name"},
     "retrieval": set(SearchConfig.__dataclass_fields__) | {"dense_kind", "doc_hints"},
     "answer": set(AnswerConfig.__dataclass_fields__),
+    "index": {"backend", "uri", "path", "collection", "fusion"},
     "library": set(LibrarySettings.__dataclass_fields__),
 }
 
@@ -133,6 +148,7 @@ def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> S
     dense_kind = retrieval.get("dense_kind", "flat")
     if dense_kind not in KINDS:
         raise ValueError(f"配置文件 {path} 的 dense_kind 只能是 {'、'.join(KINDS)}，现在是 {dense_kind!r}")
+    backend = _backend(raw.get("index", {}), env, path)
     return Settings(
         corpus=tuple(_path(p) for p in corpus),
         home=home,
@@ -142,5 +158,28 @@ def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> S
         answer=AnswerConfig(**raw.get("answer", {})),
         dense_kind=dense_kind,
         doc_hints=bool(retrieval.get("doc_hints", True)),
+        backend=backend,
         library=_library(raw.get("library", {}), env, path),
     )
+
+
+def _backend(section: dict, env, path: Path) -> BackendConfig:
+    """[index] with LEGALQA_BACKEND and LEGALQA_QDRANT_URL applied; each bad value named in Chinese."""
+    name = env.get("LEGALQA_BACKEND") or section.get("backend", "faiss")
+    if name not in BACKENDS:
+        where = "环境变量 LEGALQA_BACKEND" if env.get("LEGALQA_BACKEND") else f"配置文件 {path} 的 [index] backend"
+        raise ValueError(f"{where} 只能是 {'、'.join(BACKENDS)}，现在是 {name!r}")
+    fusion = section.get("fusion", "engine")
+    if fusion not in FUSIONS:
+        raise ValueError(f"配置文件 {path} 的 [index] fusion 只能是 {'、'.join(FUSIONS)}，现在是 {fusion!r}")
+    uri = env.get("LEGALQA_QDRANT_URL") or section.get("uri", "")
+    if uri and (not isinstance(uri, str) or not uri.startswith(("http://", "https://"))):
+        where = "环境变量 LEGALQA_QDRANT_URL" if env.get("LEGALQA_QDRANT_URL") else f"配置文件 {path} 的 [index] uri"
+        raise ValueError(f"{where} 应是 http:// 或 https:// 开头的地址，例如 http://localhost:6333，现在是 {uri!r}")
+    collection = section.get("collection", "legalqa")
+    if not isinstance(collection, str) or not collection.strip() or "/" in collection:
+        raise ValueError(f"配置文件 {path} 的 [index] collection 应是不含 / 的名字，现在是 {collection!r}")
+    store = section.get("path", "")
+    if not isinstance(store, str):
+        raise ValueError(f"配置文件 {path} 的 [index] path 应是文件夹路径（文字），现在是 {store!r}")
+    return BackendConfig(name, uri, store, collection, fusion)

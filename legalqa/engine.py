@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from legalqa.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from legalqa.index.backends.qdrant import QdrantStore
     from legalqa.index.embedder import Embedder
     from legalqa.index.search import Filters, Hit, Searcher, SearchResult
     from legalqa.ingest.models import Chunk
@@ -66,9 +67,11 @@ class Engine:
         self._embedder = embedder
         self._lock = threading.RLock()
         self._loaded: _Loaded | None = None
+        self._store: QdrantStore | None = None
 
     def __repr__(self) -> str:
-        return f"Engine(index={str(self.settings.index_dir)!r}, model={self.settings.model!r})"
+        return (f"Engine(index={str(self.settings.index_dir)!r}, model={self.settings.model!r}, "
+                f"backend={self.settings.backend.name!r})")
 
     # -- what it owns ------------------------------------------------------------------------
     @property
@@ -80,6 +83,27 @@ class Engine:
 
                 self._embedder = get_embedder(self.settings.model)
             return self._embedder
+
+    @property
+    def store(self) -> QdrantStore | None:
+        """The engine backend's connection (None on faiss), opened once and shared by builds and searches.
+
+        The embedded store admits one client per process, so the Engine keeps a single one.
+        """
+        with self._lock:
+            if self._store is None and self.settings.backend.name == "qdrant":
+                from legalqa.index.backends.qdrant import QdrantStore
+
+                self._store = QdrantStore(self.settings.engine_location, self.settings.backend.collection)
+            return self._store
+
+    def close(self) -> None:
+        """Close the engine backend's connection (the embedded store's lock is released)."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            self._loaded = None
 
     @property
     def searcher(self) -> Searcher:
@@ -138,8 +162,25 @@ class Engine:
 
                 emb = self.embedder
                 data = load_index(self.settings.index_dir, model=emb.name, dim=emb.dim, installed=self._assets())
-                self._loaded = _Loaded(stamp, Searcher(data, emb, self.settings.search))
+                searcher = Searcher(data, emb, self.settings.search, backend=self._backend(data))
+                self._loaded = _Loaded(stamp, searcher)
             return self._loaded
+
+    def _backend(self, data):
+        """The retrieval backend the settings name, over this index; None for faiss (the Searcher's default)."""
+        from legalqa.index.store import IndexMismatchError
+
+        built = (data.manifest.get("backend") or {}).get("name", "faiss")
+        wanted = self.settings.backend.name
+        if built != wanted:
+            raise IndexMismatchError(f"索引是为 {built} 建立的，当前设置 [index] backend = {wanted!r}。"
+                                     "请运行 `legalqa ingest` 重新建立索引")
+        if wanted == "faiss":
+            return None
+        from legalqa.index.backends.qdrant import QdrantBackend
+
+        self.store.check(data.manifest)
+        return QdrantBackend(self.store, data.chunks, engine_fusion=self.settings.backend.fusion == "engine")
 
     def reload(self) -> None:
         """Forget the loaded index, so the next call reads it from disk again."""
@@ -249,6 +290,7 @@ class Engine:
             hints=load_hints() if s.doc_hints else None,
             assets=self._assets(),
             progress=progress,
+            engine=self.store,
             on_progress=_embedding_steps(step, 0.1, 0.9),
             library=recorded,
         )

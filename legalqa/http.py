@@ -142,7 +142,7 @@ def _problem(err: dict) -> str:
     return _PROBLEMS.get(kind, str(err.get("msg")))
 
 
-def _validation_message(exc: RequestValidationError) -> str:
+def validation_message(exc: RequestValidationError) -> str:
     """One line naming each bad field, what it should be, and (abbreviated) what came."""
     parts, seen = [], set()
     for err in exc.errors():
@@ -176,7 +176,7 @@ def create_app(engine: Engine | None = None, *, api_key: str | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _validation_message(exc)}, status_code=422)
+        return JSONResponse({"detail": validation_message(exc)}, status_code=422)
 
     if api_key:
         @app.middleware("http")

@@ -1,118 +1,89 @@
 """The templated composer: an answer made only of quotes and claim-free template text.
 
 Every sentence of an answer is either template text that makes no legal claim
-("根据以下法律规定：", the disclaimer) or a verbatim quote from a source,
-followed by its citation and a marker [n]. Statutes are quoted from the
-statute, never from an article's paraphrase. Weak evidence → abstain.
+("法律依据：", 「如果」, the disclaimer) or a verbatim quote from a source, followed by its
+citation and a marker [n]. Statutes are quoted from the statute, never from an
+article's paraphrase, and come first; an article's words follow as commentary. Weak
+evidence → abstain.
+
+``Composer.ask`` searches, then decides (``Composer.decide`` → a ``qa.plan.Plan``: abstain
+or not, which statutes, which 款/项 (``qa.paragraphs``), both sides where the law distinguishes
+cases the question leaves open (``qa.alternatives``), which commentary sentences, which
+notes), then builds the plan into typed blocks (``build_blocks``); qa/render.py writes the
+blocks in each format.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from legalqa.index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
 from legalqa.index.sparse import tokenize
-from legalqa.ingest.citations import canonical, find_citations
-from legalqa.ingest.models import Chunk, Span
-from legalqa.ingest.numerals import cn_to_int
+from legalqa.ingest.crosscheck import QuoteCheck, misquote_note
+from legalqa.ingest.models import Chunk
+from legalqa.qa.alternatives import Structure
 from legalqa.qa.config import AnswerConfig
-from legalqa.qa.models import Answer, Citation
+from legalqa.qa.models import (
+    DISCLAIMER,
+    Abstention,
+    Answer,
+    Block,
+    Branch,
+    Correction,
+    Disclaimer,
+    Lead,
+    Note,
+    Quote,
+    Ref,
+    SourceEntry,
+    SourceList,
+    StatuteQuote,
+)
+from legalqa.qa.paragraphs import ParagraphModel, asked_terms
+from legalqa.qa.plan import (
+    BothSides,
+    Plan,
+    StatuteChoice,
+    abstains,
+    choose_lead,
+    choose_statutes,
+    coverage,
+    evidence_of,
+    evidence_score,
+    pick_lead,
+    pick_paragraph,
+    reported_hits,
+    sides_of,
+    takes_a_side,
+)
 from legalqa.qa.select import CitationSelector
-from legalqa.qa.terms import overlap as _overlap
-from legalqa.qa.terms import term_weights as _weights
+from legalqa.qa.terms import term_weights
 
-DISCLAIMER = "以上内容是根据所列来源整理的一般性法律信息，不构成针对个案的法律意见；具体情况请咨询执业律师。"
-# A sentence keeps the closing quotation marks after its final punctuation: …关我什么事?”
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?[”’」』\"]*")
-_ITEM = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
+__all__ = [
+    "DISCLAIMER",
+    "AnswerConfig",
+    "Composer",
+    "abstains",
+    "build_blocks",
+    "choose_statutes",
+    "coverage",
+    "evidence_score",
+    "pick_lead",
+    "pick_paragraph",
+]
 
-
-def evidence_score(top_dense: float, rules: float, cfg: AnswerConfig) -> float:
-    """The evidence a question has: its best cosine similarity plus rule_bonus per fired rule (at most 2)."""
-    return round(top_dense + cfg.rule_bonus * min(rules, 2), 4)
-
-
-def abstains(evidence: dict, cfg: AnswerConfig) -> bool:
-    """The abstention rule: no article named and evidence below min_evidence (scripts/calibrate.py uses it too)."""
-    return not evidence["named"] and evidence_score(evidence["top_dense"], evidence["rules"], cfg) < cfg.min_evidence
-
-
-def coverage(query: str, hits: list[Hit], top: int = 5) -> float:
-    """Share of the question's content terms (by length) that occur in the best passages."""
-    tokens = set(tokenize(query))
-    if not tokens:
-        return 0.0
-    pool = "".join(h.chunk.text + h.chunk.title + "".join(h.chunk.heading_path) for h in hits[:top])
-    total = sum(len(t) for t in tokens)
-    return sum(len(t) for t in tokens if t in pool) / total
+ABSTAIN_REASON = "证据不足：没有足够相关的法条或文章段落"
 
 
-def _sentences(chunk: Chunk) -> list[tuple[int, int]]:
-    """(start, end) offsets, relative to the chunk, of its sentences; list markers are left out."""
-    out = []
-    for m in _SENTENCE.finditer(chunk.text):
-        s, e = m.start(), m.end()
-        seg = chunk.text[s:e]
-        lead = len(seg) - len(seg.lstrip(" -*•\t"))
-        if len(seg.strip(" -*•\t")) >= 6:
-            out.append((s + lead, e - (len(seg) - len(seg.rstrip()))))
-    return out
-
-
-def pick_lead(
-    chunk: Chunk, weights: dict[str, float], n: int, exclude: tuple[tuple[int, int], ...] | list = ()
-) -> list[tuple[int, int]]:
-    """The n sentences of a prose passage that best match the question, in reading order.
-
-    Sentences overlapping an ``exclude`` span (source offsets of statute quotes) are never chosen.
-    """
-    sents = [
-        (s, e) for s, e in _sentences(chunk)
-        if not any(chunk.start + s < xe and xs < chunk.start + e for xs, xe in exclude)
-        and not find_citations(chunk.text[s:e])  # a citation line is not advice: quote the law itself
-    ]
-    if not sents:
-        return []
-    scored = sorted(
-        sents, key=lambda se: -_overlap(weights, chunk.text[se[0] : se[1]]) / (1 + (se[1] - se[0]) / 120)
-    )
-    best = [se for se in scored[:n] if _overlap(weights, chunk.text[se[0] : se[1]]) > 0] or scored[:1]
-    return sorted(best)
-
-
-def pick_paragraph(chunk: Chunk, weights: dict[str, float]) -> tuple[Span | None, list[Span]]:
-    """The 款 that best answers the question and, within it, the best 项 lines if it lists some.
-
-    Returns (款 or None when the article has one 款, [项 spans to quote instead of the whole 款]).
-    """
-    paras = chunk.paragraphs
-    if len(paras) <= 1:
-        para = paras[0] if paras else None
-    else:
-        para = max(paras, key=lambda p: (_overlap(weights, p.text) / (1 + len(p.text) / 200), -p.index))
-    if para is None:
-        return None, []
-    lines = para.text.split("\n")
-    items = [ln for ln in lines if _ITEM.match(ln.strip())]
-    if len(items) < 2:
-        return (para if len(paras) > 1 else None), []
-    # A 款 that lists 项: quote its opening line and the best-matching 项.
-    spans, offset = [], para.start
-    for ln in lines:
-        spans.append(Span(len(spans), ln, offset, offset + len(ln)))
-        offset += len(ln) + 1
-    intro = spans[0]
-    scored = sorted(spans[1:], key=lambda s: -_overlap(weights, s.text))
-    chosen = [s for s in scored[:1] if _overlap(weights, s.text) > 0]
-    return para, [intro] + chosen
-
-
-def _item_number(line: str) -> int | None:
-    m = _ITEM.match(line.strip())
-    return cn_to_int(m.group(0).strip("（）()")) if m else None
+def misquote_notes(report: dict) -> dict[str, list[str]]:
+    """Article-level citation → notes on where a prose source departs from the statute (ingest report)."""
+    notes: dict[str, list[str]] = {}
+    for f in report.get("mismatches", []):
+        title = f["source"].rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        notes.setdefault(f["citation"], []).append(misquote_note(title, QuoteCheck.from_dict(f["check"])))
+    return notes
 
 
 class Composer:
@@ -125,73 +96,31 @@ class Composer:
             # The selector the index was built with (pinned in it), unless the settings name another.
             path = self.config.selector_model or searcher.data.selector_path
             self.selector = CitationSelector.load(Path(path))
-        self._notes = self._misquote_notes(searcher.data.report)
-        laws = "、".join(f"《{law}》" for law in searcher.laws)
-        articles = sorted({c.title for c in searcher.chunks if c.kind == "article"})
-        self._searched = laws + ("，以及文章" + "、".join(f"《{t}》" for t in articles) if articles else "")
+        # The 款/项 model the index was built with (pinned in it), unless the settings name another.
+        self.paragraphs = ParagraphModel.load(Path(self.config.paragraph_model or searcher.data.paragraphs_path))
+        self.structure = Structure(searcher.chunks, searcher.article)
+        self._notes = misquote_notes(searcher.data.report)
+        self._laws = tuple(searcher.laws)
+        self._articles = tuple(sorted({c.title for c in searcher.chunks if c.kind == "article"}))
         # Where prose quotes or paraphrases a statute: never lead with those words, quote the law instead.
         self._quoted: dict[str, list[tuple[int, int]]] = {}
         for f in searcher.data.report.get("findings", []):
             self._quoted.setdefault(f["source"], []).append((f["start"], f["end"]))
 
-    @staticmethod
-    def _misquote_notes(report: dict) -> dict[str, list[str]]:
-        """Article-level citation → notes on where a prose source departs from the statute."""
-        notes: dict[str, list[str]] = {}
-        for f in report.get("mismatches", []):
-            check = f["check"]
-            source = f["source"].rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            if check["status"] == "paraphrase":
-                text = f"文章《{source}》对本条的表述是概括性的说法，并非法条原文；以上以法条原文为准。"
-            else:
-                parts = []
-                for d in check["differences"]:
-                    if d["op"] == "missing":
-                        parts.append(f"漏掉了「{d['official']}」")
-                    elif d["op"] == "added":
-                        parts.append(f"多出了「{d['quoted']}」")
-                    else:
-                        parts.append(f"把「{d['official']}」写成了「{d['quoted']}」")
-                text = f"文章《{source}》引用本条时与法条原文不一致：{'，'.join(parts)}；以上以法条原文为准。"
-            notes.setdefault(f["citation"], []).append(text)
-        return notes
-
     def ask(self, question: str, filters: dict | Filters | None = None) -> Answer:
         """Answer from the corpus (or the part ``filters`` admits: law, kind, status, collection)."""
         validate_query(question)
         t0 = time.perf_counter()
-        cfg = self.config
-        depth = max(cfg.k, self.selector.hits) if self.selector else cfg.k
+        depth = max(self.config.k, self.selector.hits) if self.selector else self.config.k
         found = self.searcher.run(question, k=depth, filters=filters)
-        # What the answer shows and leads from; the selector may look deeper (its hits are `found`).
-        result = replace(found, hits=found.hits[: cfg.k], more=found.more[: cfg.k])
         t1 = time.perf_counter()
-        q = result.searched or normalize_query(question)
-        tokens = tokenize(q)
-        weights = _weights(tokens + list(result.expansion.terms))
-        exact = [h for h in result.hits if h.exact]
-        top_dense = max((h.dense_score or 0.0 for h in result.hits), default=0.0)
-        cov = coverage(q, result.hits)
-        top_bm25 = max((h.bm25_score or 0.0 for h in result.hits), default=0.0)
-        evidence = {
-            "top_dense": round(top_dense, 4),
-            "coverage": round(cov, 4),
-            "top_bm25": round(top_bm25, 3),
-            "rules": float(len(result.expansion.rules)),
-            "named": float(len(exact)),
-        }
-        evidence["score"] = evidence_score(evidence["top_dense"], evidence["rules"], cfg)
-        if abstains(evidence, cfg):
-            answer = self._abstain(question, result, evidence)
-        else:
-            terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
-            statutes = self._choose_statutes(found, _weights(tokens))
-            answer = self._answer(question, result, weights, terms, evidence, statutes)
-        if result.corrections:
-            fixed = "，".join(f"“{c.written}”理解为“{c.meant}”" for c in result.corrections)
-            note = f"（按读音把{fixed}。）"
-            answer.markdown, answer.text = f"*{note}*\n\n{answer.markdown}", f"{note}\n\n{answer.text}"
-            answer.corrections = [f"{c.written}→{c.meant}" for c in result.corrections]
+        plan = self.decide(found)
+        blocks = build_blocks(plan, self._laws, self._articles)
+        answer = Answer(
+            question, blocks, plan.abstain,
+            reason=ABSTAIN_REASON if plan.abstain else "",
+            hits=[h.to_dict() for h in plan.hits], expansions=list(plan.expansions), evidence=plan.evidence,
+        )
         answer.timings = {
             "search_ms": round((t1 - t0) * 1000, 2),
             "compose_ms": round((time.perf_counter() - t1) * 1000, 2),
@@ -199,20 +128,39 @@ class Composer:
         }
         return answer
 
-    def _abstain(self, question: str, result: SearchResult, evidence: dict) -> Answer:
-        lines = [
-            "抱歉，现有资料不足以回答这个问题，我不做猜测。",
-            f"我检索了：{self._searched}。",
-            "这些资料里没有与你的问题足够相关的内容，它可能超出了本系统语料的范围"
-            "（网贷逾期、借款、担保、共同借款、夫妻债务、征信、个人信息、催收等）。",
-            "建议换个说法再问，或咨询执业律师。",
-            DISCLAIMER,
-        ]
-        text = "\n\n".join(lines)
-        return Answer(
-            question, text, text, [], True, reason="证据不足：没有足够相关的法条或文章段落",
-            hits=[h.to_dict() for h in result.hits], expansions=list(result.expansion.rules), evidence=evidence,
-        )
+    def decide(self, found: SearchResult) -> Plan:
+        """What the answer to this search says: abstain, or which lead sentences and which 款/项 to quote.
+
+        ``found`` is the search at the selector's depth; the answer shows and leads from its top k.
+        """
+        cfg = self.config
+        result = replace(found, hits=found.hits[: cfg.k], more=found.more[: cfg.k])
+        q = result.searched or normalize_query(found.query)
+        tokens = tokenize(q)
+        weights = term_weights(tokens + list(result.expansion.terms))
+        evidence = evidence_of(q, result, cfg)
+        corrections = tuple((c.written, c.meant) for c in result.corrections)
+        expansions = tuple(result.expansion.rules)
+        if abstains(evidence, cfg):
+            return Plan(True, evidence, corrections=corrections, hits=tuple(result.hits), expansions=expansions)
+        terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
+        chosen = self._choose_statutes(found, term_weights(tokens))
+        asked = asked_terms(q, result.expansion.terms)
+        notes = {c: tuple(n) for c, n in self._notes.items()}
+        named = frozenset(h.chunk.id for h in chosen if h.exact)
+        statutes = choose_statutes([h.chunk for h in chosen], asked, self.paragraphs, self.structure, notes, named)
+        # Commentary only from a passage about as close to the question as the best hit, whose words
+        # hold enough of the question, and that does not state one side of a distinction as the rule.
+        near = evidence["top_dense"] - cfg.lead_max_gap
+        passages = [h for h in result.hits + result.more
+                    if h.chunk.kind == "article" and not result.named and (h.dense_score or 0.0) >= near]
+        lead = choose_lead(passages, weights, terms, cfg.lead_sentences, cfg.lead_min_terms, self._quoted)
+        if lead is not None and (lead.relevance < cfg.lead_min_relevance or takes_a_side(
+                "".join(lead.hit.chunk.text[a:b] for a, b in lead.sentences), sides_of(statutes, self.structure))):
+            lead = None
+        cited = {st.chunk.id for st in _flat(statutes)} | ({lead.hit.chunk.id} if lead else set())
+        hits = reported_hits(result, chosen, cited, [st.chunk for st in _flat(statutes)])
+        return Plan(False, evidence, lead, statutes, corrections, hits, expansions)
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
         """The statute hits to quote, in order: by the citation selector, or by the relative rule."""
@@ -227,92 +175,84 @@ class Composer:
             chosen = [h for h in rest if h.score >= cfg.relative * best][: cfg.max_statutes]
         return chosen[: max(cfg.max_statutes, len([h for h in statutes if h.exact]))]
 
-    def _answer(
-        self, question: str, result: SearchResult, weights: dict[str, float], terms: set[str], evidence: dict,
-        statutes: list[Hit],
-    ) -> Answer:
-        cfg = self.config
-        cites: list[Citation] = []
-        md: list[str] = []
-        txt: list[str] = []
 
-        passages = [h for h in result.hits + result.more if h.chunk.kind == "article" and not result.named]
-        lead_hit, lead = None, []
-        best = 0.0
-        for h in passages:
-            if sum(t in h.chunk.text for t in terms) < cfg.lead_min_terms:
-                continue  # a passage that shares only a heading word with the question is no lead
-            chosen = pick_lead(h.chunk, weights, cfg.lead_sentences, self._quoted.get(h.chunk.source, ()))
-            # The passage whose section heading and chosen sentences share most of the question's terms leads.
-            score = _overlap(weights, "".join(h.chunk.heading_path[-1:])) + sum(
-                _overlap(weights, h.chunk.text[a:b]) for a, b in chosen
-            )
-            if score > best:
-                best, lead_hit, lead = score, h, chosen
-        if lead:
-            c = lead_hit.chunk
-            label = f"《{c.title}》" + ("·" + c.heading_path[-1] if c.heading_path else "")
-            quotes = []
-            for s, e in lead:
-                n = len(cites) + 1
-                cites.append(Citation(n, label, "article", c.text[s:e], c.id, c.source, c.start + s, c.start + e,
-                                      title=c.title, heading_path=c.heading_path))
-                quotes.append(f"「{c.text[s:e]}」[{n}]")
-            md += ["**你的情况可能涉及：**", "", f"{label}提到：" + "".join(quotes), ""]
-            txt += ["你的情况可能涉及：", f"{label}提到：" + "".join(quotes), ""]
+def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -> list[Block]:
+    """The plan as answer blocks, its quotes numbered [1], [2] … in reading order.
 
-        if statutes:
-            md += ["**法律依据：**", ""]
-            txt += ["法律依据："]
-        for h in statutes:
-            c = h.chunk
-            para, lines = pick_paragraph(c, weights)
-            spans = lines or ([para] if para is not None else [Span(1, c.text, c.start, c.end)])
-            item = _item_number(lines[1].text) if len(lines) > 1 else None
-            cite = canonical(c.law, c.article, c.suffix, para.index if para is not None else None, item)
-            notes = tuple(self._notes.get(c.citation or "", ()))
-            quotes = []
-            for sp in spans:
-                n = len(cites) + 1
-                cites.append(Citation(
-                    n, cite, "statute", sp.text, c.id, c.source, sp.start, sp.end, law=c.law, article=c.label,
-                    paragraph=para.index if para is not None else None, item=item, title=c.title,
-                    heading_path=c.heading_path, notes=notes,
-                ))
-                quotes.append(f"「{sp.text}」[{n}]")
-            body = "……".join(quotes) if len(quotes) > 1 else quotes[0]
-            md.append(f"- {cite}：{body}")
-            txt.append(f"{cite}：{body}")
-            for note in notes:
-                md.append(f"  - 注意：{note}")
-                txt.append(f"注意：{note}")
-        md.append("")
-        txt.append("")
+    ``laws`` and ``articles`` (prose titles) are what an abstention says was searched.
+    """
+    blocks: list[Block] = [Correction(plan.corrections)] if plan.corrections else []
+    if plan.abstain:
+        return blocks + [Abstention(ABSTAIN_REASON, laws, articles), Disclaimer()]
+    quotes: list[Quote] = []
 
-        md += ["**来源：**", ""]
-        txt += ["来源："]
-        # Quotes from one source under one citation share a line: [3][4] 《…》第二百九十三条之一…
-        groups: list[list[Citation]] = []
-        for ci in cites:
-            if groups and groups[-1][0].citation == ci.citation and groups[-1][0].source_id == ci.source_id:
-                groups[-1].append(ci)
-            else:
-                groups.append([ci])
-        for group in groups:
-            ci, marks = group[0], "".join(f"[{g.n}]" for g in group)
-            where = " › ".join(ci.heading_path)
-            md.append(f"{marks} {ci.citation}" + (f"（{where}）" if where and ci.kind == "statute" else ""))
-            txt.append(f"{marks} {ci.citation}")
-        md += ["", f"*{DISCLAIMER}*"]
-        txt += ["", DISCLAIMER]
-        # The hits used: the ones shown, plus any cited passage held back by the one-per-source rule
-        # and any cited statute the selector found deeper down.
-        cited = {c.source_id for c in cites}
-        used = list(result.hits)
-        for h in [*result.more, *statutes]:
-            if h.chunk.id in cited and all(h.chunk.id != u.chunk.id for u in used):
-                used.append(h)
-        return Answer(
-            question, "\n".join(md), "\n".join(txt), cites, False,
-            hits=[h.to_dict() for h in used], expansions=list(result.expansion.rules), evidence=evidence,
-        )
+    def quote(chunk: Chunk, start: int, end: int, citation: str, ref: Ref | None = None) -> Quote:
+        """The next numbered quote: the chunk's words at source offsets start..end."""
+        text = chunk.text[start - chunk.start : end - chunk.start]
+        q = Quote(len(quotes) + 1, text, chunk.id, chunk.source, start, end, citation, ref)
+        quotes.append(q)
+        return q
+
+    def statute(st: StatuteChoice) -> StatuteQuote:
+        c = st.chunk
+        ref = Ref(c.law or c.title, c.article, c.suffix, st.paragraph.index if st.paragraph else None,
+                  st.item.index if st.item else None)
+        cite = ref.canonical()
+        return StatuteQuote(cite, ref, c.heading_path, tuple(quote(c, sp.start, sp.end, cite, ref) for sp in st.quotes))
+
+    def notes(st: StatuteChoice) -> list[Block]:
+        return [Note("misquote", text, st.chunk.id) for text in st.notes]
+
+    for part in plan.statutes:
+        if isinstance(part, BothSides):
+            after: list[Block] = []
+            for case, br in enumerate(part.branches, start=1):
+                first = br.statutes[0]
+                c = first.chunk
+                ref = Ref(c.law or c.title, c.article, c.suffix, first.paragraph.index if first.paragraph else None)
+                cond = quote(c, br.condition.start, br.condition.end, ref.canonical(), ref)
+                blocks.append(Branch(case, cond, tuple(statute(st) for st in br.statutes), br.default))
+                after += [n for st in br.statutes for n in notes(st)]
+            blocks += after
+        else:
+            blocks.append(statute(part))
+            blocks += notes(part)
+    if plan.lead is not None:
+        c = plan.lead.hit.chunk
+        label = f"《{c.title}》" + ("·" + c.heading_path[-1] if c.heading_path else "")
+        if c.provenance == "user":  # an upload is marked wherever the answer is shown
+            label = "上传的文档" + label
+        lead_quotes = tuple(quote(c, c.start + s, c.start + e, label) for s, e in plan.lead.sentences)
+        blocks.append(Lead(label, c.title, c.heading_path, lead_quotes, c.provenance))
+    blocks.append(SourceList(source_entries(blocks)))
+    return blocks + [Disclaimer()]
+
+
+def _flat(parts: tuple[StatuteChoice | BothSides, ...]) -> list[StatuteChoice]:
+    """Every statute choice of a plan, inside branches too, in reading order."""
+    return [st for p in parts for st in (
+        [s for br in p.branches for s in br.statutes] if isinstance(p, BothSides) else [p])]
+
+
+def source_entries(blocks: list[Block]) -> tuple[SourceEntry, ...]:
+    """One entry per run of quotes from one source under one citation: [3][4] 《…》第二百九十三条之一…"""
+    entries: list[SourceEntry] = []
+    last: tuple[str, str] | None = None
+    quoted: list[tuple[str, Quote, tuple[str, ...]]] = []
+    for b in blocks:
+        if isinstance(b, Lead):
+            quoted += [("article", q, b.heading_path) for q in b.quotes]
+        elif isinstance(b, StatuteQuote):
+            quoted += [("statute", q, b.heading_path) for q in b.quotes]
+        elif isinstance(b, Branch):
+            path = b.statutes[0].heading_path if b.statutes else ()
+            quoted.append(("statute", b.condition, path))
+            quoted += [("statute", q, st.heading_path) for st in b.statutes for q in st.quotes]
+    for kind, q, path in quoted:
+        if last == (q.citation, q.source_id):
+            e = entries[-1]
+            entries[-1] = replace(e, markers=e.markers + (q.n,))
+        else:
+            entries.append(SourceEntry((q.n,), q.citation, kind, path))
+        last = (q.citation, q.source_id)
+    return tuple(entries)

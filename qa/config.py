@@ -24,6 +24,13 @@ class AnswerConfig:
     relative: float = 0.90
     lead_sentences: int = 2
     lead_min_terms: int = 1  # distinct question or expansion words (2+ characters) the lead passage must contain
+    # A passage is quoted as commentary only when its cosine similarity is within lead_max_gap of the best hit's
+    # and its heading and chosen sentences hold at least lead_min_relevance of the question's weight
+    # (qa.plan.lead_relevance); both calibrated on the tune split for lead relevance (scripts/calibrate.py).
+    lead_max_gap: float = 1.0
+    lead_min_relevance: float = 0.0
+    # Which 款/项 to quote: the model of qa/paragraphs.py (default qa/data/paragraph_model.json).
+    paragraph_model: str = ""
 
     def __post_init__(self) -> None:
         if self.selector not in ("model", "relative"):
@@ -32,7 +39,7 @@ class AnswerConfig:
             raise ValueError(f"k must be greater than 0. Currently, k is {self.k!r}")
         if isinstance(self.max_statutes, bool) or not isinstance(self.max_statutes, int) or self.max_statutes < 1:
             raise ValueError(f"max_statutes must be greater than 0. Currently, max_statutes is {self.max_statutes!r}")
-        for name in ("min_evidence", "rule_bonus", "relative"):
+        for name in ("min_evidence", "rule_bonus", "relative", "lead_max_gap", "lead_min_relevance"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{name} must be a number. Currently, {name} is {value!r}")

@@ -12,14 +12,14 @@ imports a learning library.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from legalqa.index.search import Hit, SearchResult
+from legalqa.qa.modelfile import load_model, save_model
 from legalqa.qa.terms import overlap
 
 DEFAULT_MODEL = Path(__file__).with_name("data") / "citation_selector.json"
@@ -121,39 +121,21 @@ class CitationSelector:
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL) -> CitationSelector:
-        path = Path(path)
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise SelectorError(f"找不到引用选择模型 {path}：请运行 python scripts/train_selector.py") from exc
-        except (OSError, ValueError) as exc:
-            raise SelectorError(f"引用选择模型 {path} 无法读取（{exc}）：请运行 python scripts/train_selector.py") from exc
-        if not isinstance(raw, dict):
-            raise SelectorError(f"引用选择模型 {path} 应是一个 JSON 对象：请运行 python scripts/train_selector.py")
-        try:
-            return cls(
-                mean=tuple(float(x) for x in raw["mean"]),
-                scale=tuple(float(x) for x in raw["scale"]),
-                coef=tuple(float(x) for x in raw["coef"]),
-                intercept=float(raw["intercept"]),
-                threshold=float(raw["threshold"]),
-                max_cited=int(raw.get("max_cited", 3)),
-                depth=int(raw.get("depth", 10)),
-                hits=int(raw.get("hits", 15)),
-                features=tuple(raw["features"]),
-                trained=dict(raw.get("trained", {})),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, SelectorError):
-                raise
-            raise SelectorError(
-                f"引用选择模型 {path} 缺少或写错了字段（{exc}）：请运行 python scripts/train_selector.py"
-            ) from exc
+        return load_model(path, "引用选择模型", "scripts/train_selector.py", SelectorError, lambda raw: cls(
+            mean=tuple(float(x) for x in raw["mean"]),
+            scale=tuple(float(x) for x in raw["scale"]),
+            coef=tuple(float(x) for x in raw["coef"]),
+            intercept=float(raw["intercept"]),
+            threshold=float(raw["threshold"]),
+            max_cited=int(raw.get("max_cited", 3)),
+            depth=int(raw.get("depth", 10)),
+            hits=int(raw.get("hits", 15)),
+            features=tuple(raw["features"]),
+            trained=dict(raw.get("trained", {})),
+        ))
 
     def save(self, path: str | Path) -> None:
-        data = asdict(self)
-        data["features"] = list(self.features)
-        Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        save_model(path, self)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """P(the article is one a lawyer would cite) for each row of a FEATURES matrix."""

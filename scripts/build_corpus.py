@@ -44,8 +44,11 @@ HEADING_RE = re.compile(r"^(第[零一二三四五六七八九十百千]+(分编
 # e.g. 民法典 第一千零三十九条 ends with the line "第五编 婚姻家庭". Such lines are not article text.
 GLUED_HEADING_RE = re.compile(r"^(第[一二三四五六七八九十]+(分编|编)\s+\S.*|附\s*则)$")
 
-# The shared 民法典 is split into one file per 编, titled without its number.
+# The shared 民法典 is split into one file per 编, titled without its number, and a last file for 附则.
 CIVIL_CODE_PARTS = ("总则", "物权编", "合同编", "人格权编", "婚姻家庭编", "继承编", "侵权责任编")
+# 附则 stands outside every 编 and 章. The database has no heading for it and files its articles
+# under the last chapter before them, so an article under 附则 takes no 章/节 from the database.
+CLOSING = "附则"
 
 
 @dataclass(frozen=True)
@@ -116,8 +119,9 @@ SPECS: tuple[LawSpec, ...] = (
             1030,
             range(1034, 1040),
             range(1060, 1066),
+            1260,  # the laws the code repealed: legalqa verify names 民法典 as their successor
         ),
-        upper_headings=tuple(f"民法典/{part}.md" for part in CIVIL_CODE_PARTS),
+        upper_headings=tuple(f"民法典/{part}.md" for part in (*CIVIL_CODE_PARTS, CLOSING)),
     ),
     LawSpec(
         title="征信业管理条例",
@@ -230,6 +234,8 @@ def parse_shared(path: Path, part_heading: str | None = None) -> SharedDoc:
             close()
             current = None
             heading = normalize_heading(line.lstrip("#"))
+            if not heading:  # a bare "##" line (附则.md has one) names nothing
+                continue
             kind = heading_kind(heading)
             # Keep only the ancestors of this heading: a new 章 closes the previous 章 and its 节.
             order = ("编", "分编", "章", "节")
@@ -296,16 +302,16 @@ def compare_sources(law: str, db: dict[str, Entry], shared: dict[str, Entry]) ->
             lo = max(pos - 10, 0)
             warn(f"{law} {lab}: text differs at {pos}: db {a[lo : pos + 20]!r} / shared {b[lo : pos + 20]!r}")
         lower = tuple(squash(h) for h in other.headings if heading_kind(h) in ("章", "节"))
-        if lower != tuple(squash(h) for h in entry.headings):
+        if CLOSING not in other.headings and lower != tuple(squash(h) for h in entry.headings):
             warn(f"{law} {lab}: headings differ: db {entry.headings} / shared {other.headings}")
 
 
 def upper_path(lab: str, shared: dict[str, Entry]) -> tuple[str, ...]:
-    """The 编/分编 part of an article's heading path, from the shared file."""
+    """The 编/分编 part of an article's heading path (or 附则), from the shared file."""
     entry = shared.get(lab)
     if entry is None:
         raise SystemExit(f"{lab}: not found in the shared files that give its 编 heading")
-    return tuple(h for h in entry.headings if heading_kind(h) in ("编", "分编"))
+    return tuple(h for h in entry.headings if heading_kind(h) in ("编", "分编") or h == CLOSING)
 
 
 def load_upper(spec: LawSpec, shared_root: Path) -> dict[str, Entry]:
@@ -314,7 +320,9 @@ def load_upper(spec: LawSpec, shared_root: Path) -> dict[str, Entry]:
     for rel in spec.upper_headings:
         path = shared_root / rel
         part = None
-        if rel.startswith("民法典/"):
+        if rel == f"民法典/{CLOSING}.md":
+            part = CLOSING
+        elif rel.startswith("民法典/"):
             stem = path.stem
             number = int_to_cn(CIVIL_CODE_PARTS.index(stem) + 1)
             part = f"第{number}编 {stem.removesuffix('编')}"
@@ -346,7 +354,8 @@ def collect(
     entries = []
     for lab in wanted:
         entry = db[lab]
-        path = (upper_path(lab, upper) if upper else ()) + entry.headings
+        above = upper_path(lab, upper) if upper else ()
+        path = above if CLOSING in above else above + entry.headings
         entries.append(Entry(lab, path, entry.lines))
     return [], entries
 

@@ -34,6 +34,9 @@ from legalqa.index.sparse import tokenize  # noqa: E402
 from legalqa.qa.select import DEFAULT_MODEL, FEATURES, CitationSelector, candidate_features, candidates  # noqa: E402
 from legalqa.qa.terms import term_weights  # noqa: E402
 
+from scripts.training import add_grid_args  # noqa: E402
+from scripts.training import grid as parse_grid  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 11))
 TARGET_RECALL, TARGET_PRECISION = 0.90, 0.85
@@ -132,20 +135,12 @@ def ceilings(rows: list[dict], probs: list[np.ndarray]) -> dict[str, tuple[float
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--questions", default=str(REPO / "eval" / "questions.jsonl"))
-    ap.add_argument("--C", default="0.1,0.3,1,3,10", help="inverse L2 strengths to try, comma-separated")
-    ap.add_argument("--folds", type=int, default=5)
+    add_grid_args(ap, "0.1,0.3,1,3,10")
     ap.add_argument("--hits", type=int, default=15, help="retrieval depth the candidates come from")
     ap.add_argument("--depth", type=int, default=10, help="statute candidates per question")
     ap.add_argument("--out", default=str(DEFAULT_MODEL))
     args = ap.parse_args()
-    try:
-        grid = [float(c) for c in args.C.split(",")]
-    except ValueError:
-        ap.error(f"--C must be numbers separated by commas, e.g. 0.3,1,3. Currently, it is {args.C!r}")
-    if not grid or min(grid) <= 0:
-        ap.error(f"every --C must be greater than 0. Currently, --C is {args.C!r}")
-    if args.folds < 2:
-        ap.error(f"--folds must be at least 2. Currently, it is {args.folds}")
+    grid = parse_grid(ap, args)
     if args.depth < 1 or args.hits < args.depth:
         ap.error(f"--depth must be at least 1 and --hits at least --depth. Currently, they are {args.depth} and {args.hits}")
 

@@ -44,6 +44,18 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def fake_engine(tmp_path_factory):
+    """An Engine over an index of the default corpus built with the FakeEmbedder: fast, no model. Never rebuild it."""
+    from legalqa.config import load_settings
+    from legalqa.engine import Engine
+
+    home = tmp_path_factory.mktemp("fake-home")
+    engine = Engine(load_settings(env={}).with_(home=home, index_dir=home / "index", model="fake"))
+    engine.build([CORPUS])
+    return engine
+
+
+@pytest.fixture(scope="session")
 def real_engine(tmp_path_factory):
     """An Engine over a fresh index of the default corpus, built once with the real default model."""
     from legalqa.config import load_settings
@@ -68,3 +80,19 @@ def real_searcher(real_engine):
 @pytest.fixture(scope="session")
 def real_composer(real_engine):
     return real_engine.composer
+
+
+@pytest.fixture(scope="session")
+def fake_searcher(tmp_path_factory):
+    """A searcher over an index of the default corpus built with FakeEmbedder: exact and fast, for
+    everything that does not need real embeddings (the citation checker never searches)."""
+    from legalqa.index.embedder import FakeEmbedder
+    from legalqa.index.search import Searcher
+    from legalqa.index.store import build_index, load_index
+    from legalqa.ingest.pipeline import ingest
+
+    corpus = ingest([CORPUS])
+    path = tmp_path_factory.mktemp("fake-index") / "index"
+    emb = FakeEmbedder()
+    build_index(path, corpus.chunks, corpus.sources, emb, report=corpus.report.to_dict())
+    return Searcher(load_index(path), emb)

@@ -272,7 +272,7 @@ def test_verify_shows_the_seed_misquote(home):
     at.button(key="lq_verify_example").click().run()
     at.button(key="lq_verify_go").click().run()
     check(at)
-    assert "- 漏了「或者发生当事人约定的情形」" in [m.value for m in at.markdown]
+    assert "- 漏掉了「或者发生当事人约定的情形」" in [m.value for m in at.markdown]
     table = at.dataframe[0].value
     assert list(table["结果"]) == ["⚠️ 引文与法条原文不同", "✅ 引文与法条原文一致"]
     assert any("<mark" in h and "或者发生当事人约定的情形</mark>" in h for h in htmls(at))
@@ -417,21 +417,36 @@ def test_highlight_escapes_everything_and_marks_merged_spans():
 
 
 def test_answer_html_and_source_cards():
-    from legalqa.qa.models import Answer, Citation
+    from legalqa.qa.models import (
+        Answer,
+        Disclaimer,
+        Lead,
+        Note,
+        Quote,
+        Ref,
+        SourceEntry,
+        SourceList,
+        StatuteQuote,
+    )
     from legalqa.ui.render import answer_html, source_cards
 
-    text = "甲<b>说：「乙」[1]「丙」[2]\n\n来源：\n[1] x\n[2] y\n\n免责"
-    cites = [
-        Citation(1, "《法》第一条第一款", "statute", "乙", "c1", "s", 10, 11, law="法", article="第一条"),
-        Citation(2, "《法》第一条第二款", "statute", "丙", "c1", "s", 12, 13, law="法", article="第一条", notes=("注",)),
+    r1, r2 = Ref("法", 1, paragraph=1), Ref("法", 1, paragraph=2)
+    blocks = [
+        Lead("《甲<b>》·一", "甲<b>", ("一",), (Quote(1, "丁", "c2", "t", 0, 1, "《甲<b>》·一"),)),
+        StatuteQuote("《法》第一条第一款", r1, ("第一章",), (Quote(2, "乙", "c1", "s", 10, 11, "《法》第一条第一款", r1),)),
+        StatuteQuote("《法》第一条第二款", r2, ("第一章",), (Quote(3, "丙", "c1", "s", 12, 13, "《法》第一条第二款", r2),)),
+        Note("misquote", "注", "c1"),
+        SourceList((SourceEntry((1,), "《甲<b>》·一", "article"), SourceEntry((2,), "《法》第一条第一款", "statute"))),
+        Disclaimer("免责"),
     ]
-    hits = [{"chunk_id": "c1", "text": "x乙y丙", "start": 9, "citation": "《法》第一条", "heading_path": ["第一章"]}]
-    answer = Answer("q", text, text, cites, False, hits=hits)
-    html = answer_html(answer, "免责", drop_source_list=True)
-    assert "甲&lt;b&gt;说" in html and "来源" not in html and "免责" not in html
-    assert re.search(r"「<mark[^>]*>乙</mark>」<sup[^>]*>\[1\]</sup>", html)
-    (card,) = source_cards(answer)
-    assert (card.citation, card.markers, card.spans, card.notes) == ("《法》第一条", "[1][2]", [(1, 2), (3, 4)], ["注"])
+    hits = [{"chunk_id": "c1", "text": "x乙y丙", "start": 9, "citation": "《法》第一条", "heading_path": ["第一章"]},
+            {"chunk_id": "c2", "text": "丁", "start": 0, "citation": "《甲<b>》·一", "heading_path": ["一"]}]
+    answer = Answer("q", blocks, False, hits=hits)
+    html = answer_html(answer)
+    assert "《甲&lt;b&gt;》·一提到" in html and "来源" not in html and "免责" not in html and "注意：注" in html
+    assert re.search(r"「<mark[^>]*>乙</mark>」<sup[^>]*>\[2\]</sup>", html)
+    _, card = source_cards(answer)
+    assert (card.citation, card.markers, card.spans, card.notes) == ("《法》第一条", "[2][3]", [(1, 2), (3, 4)], ["注"])
 
 
 def _broken_page() -> None:

@@ -133,3 +133,72 @@ def test_showcase_question_in_a_real_browser(server, browser):
     print(f"\nscreenshot: {shot}\nserver start to first answer {cold:.1f} s (typing to answer {first:.1f} s); "
           f"second answer {warm:.2f} s")
     page.close()
+
+
+def test_a_both_sides_answer_shows_two_separated_branches(server, browser):
+    """Issue 14: the guarantee's form is not stated, so the page shows the law's two cases as two framed
+    boxes, one under the other, each opening 「情形…：如果「…」」 with its condition quoted (highlighted, with
+    its marker) and the statutes that apply in it."""
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(url)
+    ask(page, SHOWCASE, 1)
+    answer = page.locator("[data-testid=stChatMessage]").nth(1)
+    boxes = answer.locator(".legalqa-branch")
+    assert boxes.count() == 2
+    first, second = boxes.nth(0), boxes.nth(1)
+    default, joint = "当事人在保证合同中对保证方式没有约定或者约定不明确的", "当事人在保证合同中约定保证人和债务人对债务承担连带责任的"
+    assert first.inner_text().startswith(f"情形一：如果「{default}」")
+    assert second.inner_text().startswith(f"情形二：如果「{joint}」")
+    assert first.locator("mark").first.inner_text() == default and second.locator("mark").first.inner_text() == joint
+    assert "第六百八十六条第二款" in first.inner_text() and "第六百八十八条第二款" in second.inner_text()
+    assert "第六百八十八条" not in first.inner_text()  # each case holds its own statutes only
+    # The page may still be laying out the answer below the boxes: measure once the boxes stop moving.
+    boxes_now, deadline = None, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        measured = (first.bounding_box(), second.bounding_box())
+        if measured == boxes_now:
+            break
+        boxes_now = measured
+        time.sleep(0.3)
+    top, bottom = boxes_now
+    assert top["y"] + top["height"] <= bottom["y"]  # one box under the other, not overlapping
+    assert all(float(b.evaluate("e => parseFloat(getComputedStyle(e).borderTopWidth)")) > 0 for b in (first, second))
+    page.close()
+
+
+def test_evaluation_tab_scores_the_sample_answers_file(server, browser):
+    """Issue 17: upload eval/examples/answers.jsonl on the page, wait for the progress to finish,
+    and see every planted error listed under its answer."""
+    import json
+
+    url, _ = server
+    expected = json.loads((REPO / "eval" / "examples" / "answers.expected.json").read_text(encoding="utf-8"))
+    planted = {qid: sorted({f["category"] for f in found}) for qid, found in expected["answers"].items() if found}
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(f"{url}/eval")
+    page.get_by_text("评测任何系统的回答").click()
+    uploader = page.locator("[data-testid=stFileUploader]").first
+    uploader.locator("input[type=file]").set_input_files(str(REPO / "eval" / "examples" / "answers.jsonl"))
+    page.get_by_role("button", name="评测上传的文件").click()
+    heading = page.get_by_text("有问题的回答（")
+    heading.wait_for(timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSpinner]')", timeout=120_000)
+    assert page.get_by_text(f"有问题的回答（{len(planted)} / {len(expected['answers'])}）").count() == 1
+    from legalqa.eval.answers import CATEGORY_LABELS
+
+    # An expander's summary reads "<icon name> id：category labels（question）". The list streams in: wait for it.
+    def summaries() -> list[str]:
+        return [t.split("\n")[-1].strip() for t in page.locator("[data-testid=stExpander] summary").all_inner_texts()]
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all(any(t.startswith(f"{q}：") for t in summaries()) for q in planted):
+        time.sleep(0.5)
+    labels = summaries()
+    for qid, categories in planted.items():
+        label = next((t for t in labels if t.startswith(f"{qid}：")), None)
+        assert label is not None, (qid, labels)
+        assert all(CATEGORY_LABELS[c] in label for c in categories), (label, categories)
+    clean = [qid for qid, found in expected["answers"].items() if not found]
+    assert not any(t.startswith(f"{qid}：") for qid in clean for t in labels)
+    page.close()

@@ -86,6 +86,10 @@ def test_single_citations(text: str, expected: list[tuple[str, int, int]]) -> No
         ("请问民法典1064条怎么理解？", [(f"《{CIVIL}》第一千零六十四条", 2, 10)]),
         ("个保法13条和第14条", [(f"《{PIPL}》第十三条", 0, 11), (f"《{PIPL}》第十四条", 0, 11)]),
         ("民法典第1064条第2款", [(f"《{CIVIL}》第一千零六十四条第二款", 0, 12)]),
+        # No 第, Chinese numerals with a unit, right after the name (answers write 《民法典》六百八十一条).
+        ("民法典六百八十八条", [(f"《{CIVIL}》第六百八十八条", 0, 9)]),
+        ("《民法典》六百八十一条第二款", [(f"《{CIVIL}》第六百八十一条第二款", 0, 14)]),
+        ("刑法二百八十条之一", [(f"《{CRIMINAL}》第二百八十条之一", 0, 9)]),
         # Digit by digit: only without 十百千 and with two or more digits.
         ("第六八七条", [("第六百八十七条", 0, 5)]),
         ("第一零六四条", [("第一千零六十四条", 0, 6)]),
@@ -133,8 +137,9 @@ def test_informal_article_after_that_law() -> None:
         "他发来的3条短信",
         "民法典的3条规定",  # 的 between: a count of provisions
         "民法典有3条规定",
-        "民法典两条规定不同",  # Chinese numerals without 第 are counts
-        "民法典六百八十八条",
+        "民法典两条规定不同",  # Chinese numerals without 第 and without a unit (十百千) are counts
+        "民法典三条规定",
+        "民法典的六百八十八条",  # 的 between
         "民法典1064",  # no 条
         "民法典2020年施行",
         "共1064条",

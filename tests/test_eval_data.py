@@ -140,7 +140,10 @@ def test_stard_resolves_law_aliases_and_restricts_to_index(tmp_path):
     )
     qs = load_stard(path)
     assert [q.id for q in qs] == ["stard-1", "stard-2", "stard-3"]
-    assert all(q.answerable and q.split is None and q.accept == () for q in qs)
+    from legalqa.eval.data import stard_splits
+
+    assert all(q.answerable and q.accept == () for q in qs)
+    assert [q.split for q in qs] == [stard_splits().get(i) for i in (1, 2, 3)]  # the frozen part of each id, if any
     assert qs[0].expected == ("《中华人民共和国民法典》第六百八十八条",)
     assert qs[1].expected_keys[1][0] == "最高人民法院关于适用《中华人民共和国民法典》有关担保制度的解释"
     assert qs[2].expected == ("《中华人民共和国个人信息保护法》第四条",)
@@ -163,7 +166,7 @@ def test_stard_errors_name_the_line(tmp_path):
 
 def test_project_question_file_loads():
     qs = load_jsonl(REPO / "eval" / "questions.jsonl")
-    assert len(qs) == 221
+    assert len(qs) == 296
     assert {q.split for q in qs} == {"tune", "heldout"}
     assert sum(not q.answerable for q in qs) == 38
 
@@ -173,3 +176,26 @@ def test_shared_stard_file_loads(shared_dir):
     qs = load_stard(shared_dir / "stard" / "train.jsonl")
     assert len(qs) == 1235
     assert all(q.expected for q in qs)
+
+
+def test_the_stard_split_is_frozen_by_id_and_follows_its_recorded_rule():
+    import hashlib
+
+    from legalqa.eval.data import STARD_SPLIT, stard_splits
+
+    splits = stard_splits()
+    recorded = json.loads(STARD_SPLIT.read_text(encoding="utf-8"))
+    assert len(splits) == len(recorded["tune"]) + len(recorded["heldout"]) == 1235  # no id in both parts
+    for qid, part in splits.items():
+        drawn = "heldout" if int(hashlib.sha256(f"stard:{qid}".encode()).hexdigest(), 16) % 5 < 2 else "tune"
+        assert part == drawn, qid
+    assert (len(recorded["tune"]), len(recorded["heldout"])) == (735, 500)
+
+
+@pytest.mark.shared
+def test_every_stard_question_has_a_part(shared_dir):
+    from legalqa.eval.data import load_stard, select_split
+
+    questions = load_stard(shared_dir / "stard" / "train.jsonl")
+    assert {q.split for q in questions} == {"tune", "heldout"}
+    assert len(select_split(questions, "heldout")) == 500 and len(select_split(questions, "tune")) == 735

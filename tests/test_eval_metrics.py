@@ -201,10 +201,11 @@ def test_summarize_combines_everything():
     rows = [
         {"id": "q1", "answerable": True, "abstained": False, "expected": [A688_2], "accept": [],
          "got": [A688_2, (L, 5, 0, None)], "ranked": [A688, None], "quotes_ok": [True, True], "latency_ms": 10.0,
-         "section": None, "cited_sections": [], "self_check": []},
+         "section": None, "cited_sections": [], "self_check": [],
+         "gold": [(L, 688, 0, 2, None)], "quoted": [(L, 5, 0, None, None), (L, 688, 0, 2, None)], "lead": None},
         {"id": "q2", "answerable": False, "abstained": True, "expected": [], "accept": [], "got": [],
          "ranked": [A700], "quotes_ok": [], "latency_ms": 30.0, "section": None, "cited_sections": [],
-         "self_check": ["[1] 引文不一致"]},
+         "self_check": ["[1] 引文不一致"], "gold": [], "quoted": [], "lead": None},
     ]
     out = m.summarize(rows, known, ks=(1, 5))
     assert out["n_questions"] == 2 and out["n_answerable"] == 1
@@ -216,5 +217,56 @@ def test_summarize_combines_everything():
     assert out["abstention_recall"] == 1.0 and out["abstention_precision"] == 1.0
     assert out["latency_p50_ms"] == 20.0
     assert out["self_check_failures"] == 1
+    assert (out["para_hit"], out["para_first"], out["n_para"]) == (1.0, 0.0, 1)  # 第五条 is quoted first
+    assert (out["lead_relevance"], out["lead_rate"], out["n_lead"]) == (1.0, 0.0, 1)  # no lead, none wanted
     # One answerable answer: every resample is that answer, so the interval is a point.
     assert out["citation_recall_ci95"] == (1.0, 1.0) and out["citation_precision_ci95"] == (0.5, 0.5)
+
+
+# --- 款 hit, 款 first, lead relevance -----------------------------------------------------------
+
+R686_2 = (L, 686, 0, 2, None)
+R687_2 = (L, 687, 0, 2, None)
+R688_1 = (L, 688, 0, 1, None)
+R50_1_5 = ("治安管理处罚法", 50, 0, 1, 5)
+
+
+def test_quotes_ref_matches_article_then_named_paragraph_then_named_item():
+    assert m.quotes_ref(R686_2, R686_2)
+    assert not m.quotes_ref(R688_1, (L, 688, 0, 2, None))  # another 款 of the article
+    assert m.quotes_ref((L, 688, 0, 1, None), (L, 688, 0, None, None))  # the gold names no 款
+    assert m.quotes_ref(("治安管理处罚法", 50, 0, 1, 5), R50_1_5)
+    assert not m.quotes_ref(("治安管理处罚法", 50, 0, 1, 1), R50_1_5)  # the 款, but another 项
+    assert m.quotes_ref(("民间借贷规定", 13, 0, 1, 1), ("民间借贷规定", 13, 0, None, 1))  # gold 项 of a one-款 article
+    assert m.quotes_ref((L, 687, 0, 2, 1), R687_2)  # the 款's opening and one of its 项 quote the 款
+
+
+def test_paragraph_choice_counts_share_of_gold_paragraphs_and_whether_one_comes_first():
+    answers = {
+        "both": {"gold": [R686_2, R687_2], "quoted": [R686_2, R687_2, R688_1], "abstained": False},
+        "half_second": {"gold": [R686_2, R687_2], "quoted": [R688_1, R687_2], "abstained": False},
+        "abstained": {"gold": [R686_2], "quoted": [R686_2], "abstained": True},
+        "article_gold_only": {"gold": [(L, 700, 0, None, None)], "quoted": [], "abstained": False},
+        "nothing_quoted": {"gold": [R688_1], "quoted": [], "abstained": False},
+    }
+    out = m.paragraph_choice(answers)
+    assert out["n_para"] == 4  # a gold without 款 or 项 does not count
+    assert out["para_hit"] == pytest.approx((1 + 0.5 + 0 + 0) / 4)
+    assert out["para_first"] == pytest.approx((1 + 0 + 0 + 0) / 4)
+    assert m.paragraph_choice({}) == {"para_hit": None, "para_first": None, "n_para": 0}
+
+
+def test_lead_relevance_wants_the_gold_section_or_no_lead():
+    answers = {
+        "right_section": {"answerable": True, "section": "第三步", "lead": ("逾期后该怎么办", "第三步")},
+        "parent_section": {"answerable": True, "section": "先搞清楚", "lead": ("先搞清楚", "如果你是担保人")},
+        "wrong_section": {"answerable": True, "section": "第三步", "lead": ("第一步",)},
+        "missing_lead": {"answerable": True, "section": "第三步", "lead": None},
+        "no_lead_wanted": {"answerable": True, "section": None, "lead": None},
+        "unwanted_opening": {"answerable": True, "section": None, "lead": ()},
+        "out_of_scope": {"answerable": False, "section": None, "lead": ()},
+    }
+    out = m.lead_relevance(answers)
+    assert out["n_lead"] == 6
+    assert out["lead_relevance"] == pytest.approx(3 / 6)
+    assert out["lead_rate"] == pytest.approx(4 / 6)

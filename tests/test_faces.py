@@ -89,3 +89,25 @@ def test_cli_search_json_and_errors(real_settings, capsys, monkeypatch):
     assert "k 必须是 1 到 100" in capsys.readouterr().err
     assert main(["ask", "借款", "--index", str(real_settings.home / "missing")]) == 2
     assert "legalqa ingest" in capsys.readouterr().err
+
+
+def test_mcp_tools_with_the_real_model(real_engine):
+    """The MCP face in process (the subprocess and its errors: tests/test_mcp.py, with the fake model)."""
+    from anyio.from_thread import start_blocking_portal
+    from mcp import Client
+
+    from legalqa.mcp import create_server
+
+    async def calls():
+        async with Client(create_server(real_engine)) as client:
+            return (await client.call_tool("search_law", {"query": "替朋友还了网贷能要回来吗", "k": 5}),
+                    await client.call_tool("ask", {"question": "怎么注册商标？"}),
+                    await client.call_tool("get_article", {"law": "民法典", "article": "第七百条"}))
+
+    with start_blocking_portal() as portal:
+        search, ask, article = portal.call(calls)
+    hits = search.structured_content["hits"]
+    assert [h["citation"] for h in hits] == [h.citation for h in real_engine.hits("替朋友还了网贷能要回来吗", 5)]
+    assert "《中华人民共和国民法典》第七百条" in [h["citation"] for h in hits[:3]]
+    assert ask.structured_content["abstained"] is True
+    assert article.structured_content["text"] == real_engine.article("民法典", 700).text

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from legalqa.config import load_settings
-from legalqa.engine import Engine
 from legalqa.http import MAX_BODY_BYTES, ServeOptions, create_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,11 +18,8 @@ KEY = "k" * 24
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    home = tmp_path_factory.mktemp("http-home")
-    e = Engine(load_settings(env={}).with_(home=home, index_dir=home / "index", model="fake"))
-    e.build([REPO / "corpus"])
-    return e
+def engine(fake_engine):
+    return fake_engine
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from legalqa.ingest.pipeline import ingest
 from tests.conftest import CORPUS, REPO
 
 NEW_RULE = "fake_rule\t蓝鲸借呗\t保证合同 追偿权\n"
-ANSWER = {"min_evidence": 0.888, "rule_bonus": 0.0}
+ANSWER = {"min_evidence": 0.888, "rule_bonus": 0.0, "lead_max_gap": 0.02, "lead_min_relevance": 0.1}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_index_holds_copies_of_every_query_time_file(tmp_path, corpus, files):
     pinned = {p.name: p.read_bytes() for p in (path / "assets").iterdir()}
     assert pinned == {p.name: p.read_bytes() for p in files.paths().values()}
     recorded = json.loads((path / "manifest.json").read_text())["assets"]
-    assert set(recorded["files"]) == {"rules", "terms", "hints", "selector"}
+    assert set(recorded["files"]) == {"rules", "terms", "hints", "selector", "paragraphs"}
     assert recorded["answer"] == ANSWER
     assert recorded["model"] == {"name": "fake", "engine": "", "folder": ""}
 
@@ -166,7 +166,8 @@ def test_changes_names_each_difference():
 def test_calibrated_takes_the_thresholds_from_a_config_or_a_mapping():
     from legalqa.qa.compose import AnswerConfig
 
-    assert calibrated(AnswerConfig(min_evidence=0.5, rule_bonus=0.01)) == {"min_evidence": 0.5, "rule_bonus": 0.01}
+    assert calibrated(AnswerConfig(min_evidence=0.5, rule_bonus=0.01, lead_max_gap=0.03)) == {
+        "min_evidence": 0.5, "rule_bonus": 0.01, "lead_max_gap": 0.03, "lead_min_relevance": 0.0}
     assert calibrated({"min_evidence": 0.7, "rule_bonus": 0.0, "k": 3}) == {"min_evidence": 0.7, "rule_bonus": 0.0}
 
 
@@ -180,7 +181,7 @@ def test_installed_for_pins_the_configured_selector_and_thresholds(tmp_path, fil
     from legalqa.qa.compose import AnswerConfig
 
     assets = installed_for("fake", AnswerConfig(min_evidence=0.7, selector_model=str(files.selector)))
-    assert assets.answer == {"min_evidence": 0.7, "rule_bonus": 0.0}
+    assert assets.answer == {"min_evidence": 0.7, "rule_bonus": 0.0, "lead_max_gap": 1.0, "lead_min_relevance": 0.0}
     assert assets.paths["selector"] == files.selector and assets.paths["rules"] == AssetFiles().rules
     assert installed_for("fake", AnswerConfig()).paths["selector"] == DEFAULT_SELECTOR
     assert installed_for("fake").answer is None

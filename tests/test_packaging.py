@@ -62,7 +62,7 @@ def test_no_installed_module_imports_the_experiments():
 
 def test_stages_never_import_a_face():
     """Data moves one way: ingest/, index/ and qa/ never import legalqa's faces or eval/."""
-    faces = r"legalqa\.(engine|cli|http|langchain|uploads|config|ui|eval)\b|from legalqa import"
+    faces = r"legalqa\.(engine|cli|http|mcp|langchain|uploads|config|ui|eval)\b|from legalqa import"
     for package in ("ingest", "index", "qa"):
         for path in (REPO / package).rglob("*.py"):
             text = path.read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ def test_stages_never_import_a_face():
 def test_help_imports_no_heavy_library():
     probe = (
         "import sys; from legalqa.cli import build_parser; build_parser();"
-        "heavy = [m for m in ('torch', 'faiss', 'sentence_transformers', 'bm25s', 'jieba', 'numpy', 'streamlit')"
+        "heavy = [m for m in ('torch', 'faiss', 'sentence_transformers', 'bm25s', 'jieba', 'numpy', 'streamlit', 'mcp')"
         " if m in sys.modules]; print(heavy)"
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

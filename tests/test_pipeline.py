@@ -17,7 +17,7 @@ def default():
 def test_default_corpus_ingests_cleanly_and_fast(default):
     r = default.report
     assert r.errors == [] and r.files == 7
-    assert r.articles == 214
+    assert r.articles == 215
     assert {c.kind for c in default.chunks} == {"statute", "article"}
     t0 = time.perf_counter()
     ingest([CORPUS])
@@ -39,6 +39,22 @@ def test_statute_chunks_carry_labels_and_canonical_citations(default):
     assert len(c.paragraphs) == 2
     assert "《中华人民共和国刑法》第二百八十条之一" in by_cite
     assert "《中华人民共和国民法典》第一千零六十四条" in by_cite
+
+
+def test_statute_chunks_carry_their_items_through_the_index_format(default):
+    from legalqa.ingest.models import Chunk
+
+    by_cite = {c.citation: c for c in default.chunks if c.kind == "statute"}
+    listing = [c for c in by_cite.values() if c.items]
+    assert listing, "the default corpus has articles that list 项"
+    for c in listing:
+        for k, item in c.items:
+            assert default.sources[c.source][item.start : item.end] == item.text
+            para = c.paragraphs[k - 1]
+            assert para.start <= item.start < item.end <= para.end
+        assert Chunk.from_dict(c.to_dict()) == c  # what chunks.jsonl stores comes back whole
+    numbers = {c.citation: [(k, s.index) for k, s in c.items] for c in listing}
+    assert numbers["《中华人民共和国民法典》第六百八十七条"] == [(2, 1), (2, 2), (2, 3), (2, 4)]
 
 
 def test_prose_chunks_keep_their_heading_path(default):

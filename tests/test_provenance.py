@@ -95,3 +95,18 @@ def test_a_statute_shaped_upload_of_an_unknown_law_is_a_document_marked_as_uploa
     assert all(h.to_dict()["provenance"] == "user" for h in hits)
     report = engine.verify("《青蛙市网贷管理办法》第二条：网贷平台不得向借款人的亲友催收。")
     assert [c.status for c in report.citations] in ([], ["unknown_law"])
+
+
+def test_an_uploaded_passage_that_leads_an_answer_is_marked_as_an_upload(s):
+    from dataclasses import replace
+
+    guide = "# 青蛙贷担保须知\n\n## 担保人的责任\n\n青蛙贷的借款人不还钱时，担保人要按保证合同承担保证责任。签字之前请看清保证方式。\n"
+    assert uploads.add([("guide.md", guide.encode())], s)[0].ok
+    s = s.with_(answer=replace(s.answer, min_evidence=0.0))  # the fake embedder's cosines are low: never abstain
+    engine = Engine(s)
+    engine.build()
+    answer = engine.ask("青蛙贷的担保人要承担保证责任吗？签字之前要看清什么？", {"collection": "user"})
+    leads = [c for c in answer.citations if c.kind == "article"]
+    assert leads and all(c.provenance == "user" and c.citation.startswith("上传的文档《青蛙贷担保须知》") for c in leads)
+    assert "上传的文档《青蛙贷担保须知》" in answer.markdown and "上传的文档《青蛙贷担保须知》" in answer.text
+    assert all(c.provenance == "official" for c in answer.citations if c.kind == "statute")

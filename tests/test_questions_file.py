@@ -54,7 +54,7 @@ FIELDS = {
 
 CITATION = re.compile(
     r"^《(?P<law>[^》]+)》(?P<article>第[零一二三四五六七八九十百千]+条(之[一二三四五六七八九十]+)?)"
-    r"(?P<para>第[一二三四五六七八九十]+款)?(第（[一二三四五六七八九十]+）项)?$"
+    r"(?P<para>第[一二三四五六七八九十]+款)?(第（(?P<item>[一二三四五六七八九十]+)）项)?$"
 )
 
 MINFADIAN = "中华人民共和国民法典"
@@ -253,6 +253,18 @@ def _paragraph_count(text: str) -> int:
     return sum(1 for ln in lines if not _ITEM_LINE.match(ln) and not _HEADING_LINE.match(ln))
 
 
+def _paragraph_text(body: str, para: str) -> str:
+    """The text of 第X款 of an article body: the 款 line and the 项 lines under it."""
+    wanted = [int_to_cn(i) for i in range(1, 20)].index(re.fullmatch(r"第(.+)款", para)[1]) + 1
+    out, n = [], 0
+    for ln in (ln.strip() for ln in body.splitlines() if ln.strip()):
+        if not _ITEM_LINE.match(ln) and not _HEADING_LINE.match(ln):
+            n += 1
+        if n == wanted:
+            out.append(ln)
+    return "\n".join(out)
+
+
 def _markdown_articles(path: Path) -> dict[str, str]:
     articles: dict[str, list[str]] = {}
     current = None
@@ -315,3 +327,8 @@ def test_cited_articles_and_paragraphs_exist_in_source(rows, shared_dir):
             assert wanted in [int_to_cn(i) for i in range(1, count + 1)], (
                 f"{qid} {field}: {citation} but the article has {count} 款"
             )
+        if m["item"]:
+            scope = body if not m["para"] else _paragraph_text(body, m["para"])
+            markers = [ln.strip()[1:].split("）" if ln.strip()[0] == "（" else ")")[0]
+                       for ln in scope.splitlines() if _ITEM_LINE.match(ln.strip())]
+            assert m["item"] in markers, f"{qid} {field}: {citation} but the 款 lists the 项 {markers}"

@@ -43,11 +43,8 @@ BAD = [
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    home = tmp_path_factory.mktemp("robust-home")
-    e = Engine(load_settings(env={}).with_(home=home, index_dir=home / "index", model="fake"))
-    e.build([REPO / "corpus"])
-    return e
+def engine(fake_engine):
+    return fake_engine
 
 
 @pytest.mark.parametrize(("what", "query", "k", "filters", "says"), BAD, ids=[b[0] for b in BAD])

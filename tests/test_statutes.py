@@ -291,6 +291,13 @@ def test_plain_text_headings_and_paragraphs():
     assert doc.articles[0].text == "为了规范示例，制定本法。"  # the full-width space is not text
 
 
+def test_items_are_numbered_as_their_markers_number_them():
+    # An official text that drops the markers of （一） and （二）: the line marked （三） is still 项 3.
+    text = "第四十五条 有下列情形之一的，属于重大案件：\n\n数额在五十万元以上的；\n\n有重大社会影响的；\n\n（三）涉及国家重大利益的。\n"
+    (a,) = parse_statute(text, source="x.md", front=({"title": "某规则", "kind": "statute"}, 0)).articles
+    assert [(k, s.index, s.text) for k, s in a.items] == [(3, 3, "（三）涉及国家重大利益的。")]
+
+
 def test_label_variants_bold_and_typos():
     text = (
         "**第一条**　粗体的条号。\n\n"

@@ -196,7 +196,7 @@ def test_an_upload_that_misquotes_a_corpus_statute_is_reported(s):
     _, report = uploads.rebuild(s)
     found = [m for m in report.mismatches if m.source == "user-docs/note.md"]
     assert [m.citation for m in found] == ["《中华人民共和国民法典》第六百八十一条"]
-    assert [d.describe() for d in found[0].check.differences] == ["漏了「或者发生当事人约定的情形」"]
+    assert [d.describe() for d in found[0].check.differences] == ["漏掉了「或者发生当事人约定的情形」"]
 
 
 # ---- the same through `legalqa add` ---------------------------------------------------------------

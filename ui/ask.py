@@ -7,8 +7,7 @@ import logging
 import streamlit as st
 from legalqa.index.search import QueryError
 from legalqa.index.store import IndexLoadError
-from legalqa.qa.compose import DISCLAIMER
-from legalqa.qa.models import Answer
+from legalqa.qa.models import DISCLAIMER, Answer
 from legalqa.qa.select import SelectorError
 from legalqa.ui import resources
 from legalqa.ui.render import (
@@ -111,7 +110,7 @@ def _details(answer: Answer) -> None:
 def _render_answer(answer: Answer, details: bool, latest: bool) -> None:
     if answer.abstained:
         st.info("系统没有作答：现有资料不足以回答这个问题。" + md_escape(f"（{answer.reason}）"), icon="🙅")
-    st.html(answer_html(answer, DISCLAIMER, drop_source_list=bool(answer.citations)))
+    st.html(answer_html(answer))
     if not answer.abstained and answer.citations:
         _sources(answer, expand_first=latest)
     st.caption(DISCLAIMER)

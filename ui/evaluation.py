@@ -1,6 +1,6 @@
-"""The eval page: the latest citation-accuracy report written by `legalqa eval`, with its charts.
+"""The eval page: the latest report written by `legalqa eval`, or a run over any system's answers.
 
-It shows what the report has: ``metrics`` (flat, or one dict per split), the
+The runner for answers files lives in ui/answers_eval.py. The report view shows what the report has: ``metrics`` (flat, or one dict per split), the
 gate's verdict, per-topic / per-style tables, per-question rows, and every PNG
 chart next to the report. Nothing here computes a metric.
 """
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import streamlit as st
+from legalqa.ui import answers_eval
 from legalqa.ui.render import md_escape
 
 from legalqa.config import PROJECT
@@ -95,8 +96,20 @@ def _rows(rows: list) -> None:
             st.dataframe(table, hide_index=True, width="stretch")
 
 
+VIEWS = ("查看 legalqa eval 的报告", "评测任何系统的回答")
+
+
 def page() -> None:
-    st.title("📊 评测报告")
+    st.title("📊 评测")
+    view = st.radio("要做什么", VIEWS, horizontal=True, key="lq_eval_view", label_visibility="collapsed")
+    if view == VIEWS[1]:
+        answers_eval.view()
+    else:
+        report_view()
+
+
+def report_view() -> None:
+    """The latest report written by `legalqa eval`, with its charts."""
     path = report_path()
     if not path.is_file():
         st.info(

@@ -8,7 +8,8 @@ uploaded file goes through one of two doors:
   HTML tag, LaTeX or Streamlit directive in the text can take effect;
 - ``highlight`` and the ``*_html`` builders for ``st.html``: the text is
   ``html.escape``d first, and only then are our own ``<mark>``/``<sup>`` tags
-  put around spans of it. No Markdown is parsed there at all.
+  put around spans of it. No Markdown is parsed there at all. The answer itself
+  is drawn from its blocks by ``legalqa.qa.render.to_html``, which works the same way.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from legalqa.qa.models import Answer, Citation
+from legalqa.qa.models import Answer, Citation, Disclaimer, SourceList
+from legalqa.qa.render import to_html
 
 # CommonMark lets a backslash escape any ASCII punctuation character.
 _MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 MARK_STYLE = "background:#fde68a;color:inherit;padding:0 2px;border-radius:3px"
 DIFF_STYLE = "background:#fecaca;color:inherit;padding:0 2px;border-radius:3px"
 TEXT_STYLE = "white-space:pre-wrap;line-height:1.85;font-size:1rem"
+ANSWER_STYLE = "line-height:1.85;font-size:1rem"
 
-SOURCES_HEADING = "来源："  # the composer's plain-text list of sources starts with this line
 KIND_LABELS = {"statute": "法条", "article": "文章"}
 STATUS_LABELS = {
     "exact": "✅ 引文与法条原文一致",
@@ -35,6 +37,9 @@ STATUS_LABELS = {
     "no_quote": "✅ 条文存在（其后没有引文）",
     "not_found": "❌ 语料中没有这一条",
     "unknown_law": "❓ 语料中没有这部法律",
+    "wrong_paragraph": "❌ 款/项不对",
+    "nonexistent": "❌ 这一条不存在",
+    "repealed": "⚠️ 该法已废止或不是现行版本",
 }
 
 
@@ -89,43 +94,14 @@ def find_all(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
-def _drop_block(text: str, heading: str) -> str:
-    """Text without the block that starts with the line ``heading`` and runs to the next blank line."""
-    lines = text.split("\n")
-    if heading not in lines:
-        return text
-    i = lines.index(heading)
-    j = next((k for k in range(i + 1, len(lines)) if not lines[k].strip()), len(lines))
-    return "\n".join(lines[:i] + lines[j + 1 :]).rstrip()
+def answer_html(answer: Answer) -> str:
+    """The answer's body as HTML, from its blocks: quotes highlighted, each followed by its marker [n].
 
-
-def answer_html(answer: Answer, disclaimer: str = "", drop_source_list: bool = False) -> str:
-    """The answer text as HTML: quotes highlighted, each followed by its marker [n] as a superscript.
-
-    The composer writes each quote as 「quote」[n]; those are found in order and
-    marked, and everything else is escaped as plain text. A trailing disclaimer
-    is left out (the page shows it as a caption), and so is the list of sources
-    when ``drop_source_list`` (the page shows its own sources panel).
+    The list of sources and the disclaimer are left out: the page shows its own sources
+    panel and the disclaimer as a caption. qa.render escapes every text and adds only its own tags.
     """
-    text = answer.text.rstrip()
-    if disclaimer and text.endswith(disclaimer):
-        text = text[: -len(disclaimer)].rstrip()
-    if drop_source_list:
-        text = _drop_block(text, SOURCES_HEADING)
-    parts, pos = [], 0
-    for ci in answer.citations:
-        needle = f"「{ci.quote}」[{ci.n}]"
-        i = text.find(needle, pos)
-        if i < 0:
-            continue
-        parts.append(esc(text[pos:i]))
-        parts.append(
-            f'「<mark style="{MARK_STYLE}">{esc(ci.quote)}</mark>」'
-            f'<sup title="{esc(ci.citation)}" style="font-weight:600">[{ci.n}]</sup>'
-        )
-        pos = i + len(needle)
-    parts.append(esc(text[pos:]))
-    return text_block("".join(parts))
+    body = [b for b in answer.blocks if not isinstance(b, SourceList | Disclaimer)]
+    return text_block(to_html(body, mark_style=MARK_STYLE), ANSWER_STYLE)
 
 
 @dataclass

@@ -44,6 +44,7 @@ def _show(report: VerifyReport) -> None:
             "引用": c.citation,
             "原文写作": c.raw,
             "结果": STATUS_LABELS[c.status],
+            "说明": c.detail(),
             "引文": c.quote or "",
             "差异": "；".join(difference_lines(c.check)),
         }
@@ -53,7 +54,7 @@ def _show(report: VerifyReport) -> None:
     for c in report.citations:
         if c.official is None:
             continue
-        with st.expander(md_escape(f"{c.citation}：{STATUS_LABELS[c.status]}"), expanded=c.status == "differs"):
+        with st.expander(md_escape(f"{c.citation}：{STATUS_LABELS[c.status]}"), expanded=c.status in ("differs", "wrong_paragraph")):
             for line in difference_lines(c.check):
                 st.markdown("- " + md_escape(line))
             if c.check is not None and c.check.matched_official:
