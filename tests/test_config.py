@@ -46,3 +46,12 @@ def test_a_bad_dense_kind_is_refused_before_anything_is_embedded(tmp_path):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match="dense_kind 只能是 flat、hnsw、ivf"):
         load_settings(path, env={})
+
+
+def test_a_missing_library_path_from_the_environment_names_the_variable():
+    import pytest
+
+    from legalqa.config import load_settings
+
+    with pytest.raises(ValueError, match="环境变量 LEGALQA_LIBRARY.*/nonexistent-laws 不存在"):
+        load_settings(env={"LEGALQA_LIBRARY": "/nonexistent-laws"})
