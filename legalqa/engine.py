@@ -217,12 +217,9 @@ class Engine:
             AnswerCheckError: a quote is not verbatim at its recorded place, or a citation does not
                 resolve. This is a bug; the answer is never returned.
         """
-        from legalqa.qa.compose import Composer
         from legalqa.qa.verify import self_check
 
-        composer = self.composer
-        if k is not None and k != composer.config.k:
-            composer = Composer(composer.searcher, replace(self.settings.answer, k=k))
+        composer = self.composer if k is None else self.composer.with_k(k)
         answer = composer.ask(question, filters)
         problems = self_check(answer, composer.searcher)
         if problems:

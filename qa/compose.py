@@ -15,6 +15,7 @@ blocks in each format.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -106,6 +107,14 @@ class Composer:
         self._quoted: dict[str, list[tuple[int, int]]] = {}
         for f in searcher.data.report.get("findings", []):
             self._quoted.setdefault(f["source"], []).append((f["start"], f["end"]))
+
+    def with_k(self, k: int) -> Composer:
+        """This composer retrieving ``k`` sources per question; the loaded models are shared, not reloaded."""
+        if k == self.config.k:
+            return self
+        out = copy.copy(self)
+        out.config = replace(self.config, k=k)  # validated by AnswerConfig
+        return out
 
     def ask(self, question: str, filters: dict | Filters | None = None) -> Answer:
         """Answer from the corpus (or the part ``filters`` admits: law, kind, status, collection)."""

@@ -169,3 +169,15 @@ def test_a_missing_index_file_says_to_run_ingest(engine, tmp_path):
     (copy / "sources.jsonl").unlink()
     with pytest.raises(IndexLoadError, match="legalqa ingest"):
         Engine(engine.settings.with_(index_dir=copy)).ask("保证人要承担什么责任？")
+
+
+def test_asking_with_another_k_reuses_the_loaded_models(engine):
+    base = engine.composer
+    other = base.with_k(3)
+    assert other.config.k == 3 and base.config.k == engine.settings.answer.k  # the engine's composer is unchanged
+    assert other.selector is base.selector and other.paragraphs is base.paragraphs
+    assert base.with_k(base.config.k) is base
+    answer = engine.ask("民法典第六百八十八条", k=3)
+    assert len(answer.hits) >= 1
+    with pytest.raises(ValueError, match="k must be greater than 0"):
+        engine.ask("民法典第六百八十八条", k=0)
