@@ -36,6 +36,20 @@ from legalqa.qa.models import (
 )
 
 SCOPE = "网贷逾期、借款、担保、共同借款、夫妻债务、征信、个人信息、催收等"
+SHOWN_LAWS = 8  # an abstention over the whole library names this many laws, then how many in all
+
+
+def _searched(laws: tuple[str, ...], articles: tuple[str, ...]) -> tuple[str, str]:
+    """What an abstention says was searched, and the scope it may have missed (long lists shortened)."""
+    text = "、".join(f"《{law}》" for law in laws[:SHOWN_LAWS])
+    if len(laws) > SHOWN_LAWS:
+        text += f"等 {len(laws)} 部法律法规"
+    if articles:
+        text += "，以及文章" + "、".join(f"《{t}》" for t in articles[:SHOWN_LAWS])
+        if len(articles) > SHOWN_LAWS:
+            text += f"等 {len(articles)} 篇"
+    scope = "中国现行法律法规" if len(laws) > SHOWN_LAWS else SCOPE
+    return text, scope
 
 # Inline syntax anywhere in a line: \ ` * _ [ ] < > & ~ | $ (GFM tables and strikethrough, math).
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>&~|$])")
@@ -131,13 +145,11 @@ def layout(blocks: list[Block]) -> list[Section]:
             else:
                 section.items.append(Item([("text", "注意："), ("data", b.text)]))
         elif isinstance(b, Abstention):
-            searched = "、".join(f"《{law}》" for law in b.laws)
-            if b.articles:
-                searched += "，以及文章" + "、".join(f"《{t}》" for t in b.articles)
+            searched, scope = _searched(b.laws, b.articles)
             out.append(Section("", [
                 Item([("text", "抱歉，现有资料不足以回答这个问题，我不做猜测。")]),
                 Item([("text", "我检索了："), ("data", searched), ("text", "。")]),
-                Item([("text", f"这些资料里没有与你的问题足够相关的内容，它可能超出了本系统语料的范围（{SCOPE}）。")]),
+                Item([("text", f"这些资料里没有与你的问题足够相关的内容，它可能超出了本系统语料的范围（{scope}）。")]),
                 Item([("text", "建议换个说法再问，或咨询执业律师。")]),
             ], "paragraphs", b.type))
         elif isinstance(b, SourceList) and b.entries:

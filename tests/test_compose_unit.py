@@ -312,3 +312,12 @@ def test_plain_text_shows_markup_literally_and_control_characters_as_symbols(hos
     c = next(c for c in a.citations if IMG in c.quote)
     assert ESC in c.quote and ESC not in a.text and "\x1b" not in a.markdown
     assert f"「{c.quote.replace(ESC, '␛[2J')}」[{c.n}]" in a.text
+
+
+def test_an_abstention_over_a_library_names_a_few_laws_and_how_many():
+    laws = tuple(f"中华人民共和国示例{i}法" for i in range(30))
+    text = to_text([Abstention("weak", laws, ("担保须知",))])
+    assert "《中华人民共和国示例7法》等 30 部法律法规" in text and "示例8法" not in text
+    assert "中国现行法律法规" in text and len(text) < 600
+    few = to_text([Abstention("weak", laws[:2], ())])
+    assert "《中华人民共和国示例0法》、《中华人民共和国示例1法》。" in few and "网贷逾期" in few
