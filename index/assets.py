@@ -11,6 +11,8 @@ the pinned copies (``Pinned``), never the package's files.
     assets/legal_terms.txt          jieba user dictionary for BM25 and the speller (index/sparse.py)
     assets/article_hints.tsv        plain-language hints for statute articles (index/hints.py)
     assets/citation_selector.json   the citation selector model (qa/select.py)
+    assets/paragraph_model.json     the 款/项 model (qa/paragraphs.py)
+    assets/question_keys.npz        known questions as dense keys for their articles (index/keys.py)
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from legalqa.index.embedder import DEFAULT_MODEL, FAKE_MODEL, resolve_model
 from legalqa.index.expansion import DEFAULT_RULES, Rule, parse_rules
 from legalqa.index.hints import DEFAULT_HINTS, parse_hints
+from legalqa.index.keys import DEFAULT_KEYS
 from legalqa.index.sparse import LEGAL_TERMS
 
 # legalqa.qa is installed beside legalqa.index (pyproject package-dir), in a checkout and in
@@ -41,6 +44,7 @@ PINNED_FILES = {
     "hints": ("article_hints.tsv", "条文提示词"),
     "selector": ("citation_selector.json", "引用选择模型"),
     "paragraphs": ("paragraph_model.json", "款项选择模型"),
+    "keys": ("question_keys.npz", "问题键"),
 }
 # Answer settings calibrated against an index (scripts/calibrate.py): they move with the model and
 # the indexed text, so an index records the values it was calibrated for.
@@ -61,6 +65,7 @@ class AssetFiles:
     hints: Path = DEFAULT_HINTS
     selector: Path = DEFAULT_SELECTOR
     paragraphs: Path = DEFAULT_PARAGRAPHS
+    keys: Path = DEFAULT_KEYS
 
     def paths(self) -> dict[str, Path]:
         return {key: Path(getattr(self, key)) for key in PINNED_FILES}
@@ -100,6 +105,7 @@ class Pinned:
     hints: dict[str, str]  # the whole hint table (IndexData.hints keeps only the ones the build used)
     selector_path: Path
     paragraphs_path: Path
+    keys_path: Path
 
 
 def sha256_file(path: Path) -> str:
@@ -212,6 +218,7 @@ def read_pinned(folder: Path) -> Pinned:
         hints=parse_hints(text("hints"), str(src / PINNED_FILES["hints"][0])),
         selector_path=selector,
         paragraphs_path=paragraphs,
+        keys_path=src / PINNED_FILES["keys"][0],
     )
 
 

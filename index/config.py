@@ -26,6 +26,10 @@ class SearchConfig:
     # one prose source, further ones move below the other results (statutes are not limited).
     max_per_source: int = 1
     correct_typos: bool = True  # 网代 → 网贷: pinyin homophones of domain words (index/spelling.py)
+    # Known questions as dense keys for their gold articles (index/keys.py): the nearest
+    # ``keys_neighbors`` keys lift their articles to (key similarity - ``keys_offset``); 0 turns them off.
+    keys_neighbors: int = 0
+    keys_offset: float = 0.0
 
     def __post_init__(self) -> None:
         def integer(name: str, low: int) -> None:
@@ -36,6 +40,9 @@ class SearchConfig:
         integer("rrf_k", 1)
         integer("candidates", 1)
         integer("max_per_source", 0)
+        integer("keys_neighbors", 0)
+        if isinstance(self.keys_offset, bool) or not isinstance(self.keys_offset, int | float) or not -1 <= self.keys_offset <= 2:
+            raise ValueError(f"keys_offset must be a number from -1 to 2. Currently, keys_offset is {self.keys_offset!r}")
         for name in ("dense_weight", "bm25_weight"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

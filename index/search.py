@@ -13,16 +13,18 @@ from __future__ import annotations
 import copy
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from legalqa.index.backends.base import Backend, Request
 from legalqa.index.backends.faiss import FaissBackend
 from legalqa.index.config import MAX_K, MAX_QUERY_CHARS, SearchConfig
 from legalqa.index.embedder import Embedder
 from legalqa.index.expansion import Expansion, Rule, expand
 from legalqa.index.fusion import reciprocal_rank_fusion
+from legalqa.index.keys import QuestionKeys, ResolvedKeys, merge_dense
 from legalqa.index.spelling import Correction, Speller, dictionary_words, domain_words
 from legalqa.index.store import IndexData
 from legalqa.ingest.aliases import AliasTable
@@ -84,6 +86,11 @@ class Filters:
             and (not self.headings or any(h in self.headings for h in c.heading_path))
         )
 
+    def admits_named(self, c: Chunk) -> bool:
+        """``admits``, for an article the question names by number: with no status filter, a
+        repealed or historical version is admitted too (the person asked for it; answers say its status)."""
+        return self.admits(c) or (not self.statuses and replace(self, statuses=(ANY_STATUS,)).admits(c))
+
     def admits_status(self, status: str) -> bool:
         if not self.statuses:
             return status not in NOT_IN_FORCE
@@ -100,6 +107,7 @@ class Hit:
     dense_rank: int | None = None
     bm25_rank: int | None = None
     exact: bool = False  # the question named this article
+    key_score: float | None = None  # similarity of its best known-question key, minus the offset (index/keys.py)
 
     @property
     def citation(self) -> str:
@@ -133,6 +141,7 @@ class Hit:
                 "bm25": None if self.bm25_score is None else round(self.bm25_score, 6),
                 "dense_rank": self.dense_rank,
                 "bm25_rank": self.bm25_rank,
+                "key": None if self.key_score is None else round(self.key_score, 6),
                 "exact": self.exact,
             },
         }
@@ -225,6 +234,7 @@ class Searcher:
         self._citers: dict[str, list[Chunk]] | None = None  # built on first use
         self._headings: dict[str, set[str]] | None = None  # heading -> laws that have it, on first use
         self._statuses: frozenset[str] | None = None  # statuses a filter may name, on first use
+        self._keys: ResolvedKeys | None = None  # the pinned question keys over this index, on first use
 
     def with_(self, *, config: SearchConfig | None = None, embedder: Embedder | None = None) -> Searcher:
         """The same loaded index under another SearchConfig or embedder; this searcher is unchanged.
@@ -238,7 +248,24 @@ class Searcher:
             out.config = config
         if embedder is not None:
             out.embedder = embedder
+            out._keys = None  # keys apply only with the model they were computed with
         return out
+
+    @property
+    def keys(self) -> ResolvedKeys | None:
+        """The index's pinned question keys (index/keys.py) as rows of this index, when they apply:
+        computed with this searcher's model, and turned on (``keys_neighbors``); else None."""
+        if not self.config.keys_neighbors:
+            return None
+        if self._keys is None:
+            path = getattr(self.data.pinned, "keys_path", None)
+            keys = QuestionKeys.load(path) if path is not None and path.is_file() else None
+            if keys is None or keys.model != self.embedder.name or keys.dim != self.embedder.dim:
+                self._keys = ResolvedKeys(np.zeros((0, self.embedder.dim), np.float32), ())
+            else:
+                self._keys = keys.resolve(
+                    lambda a: self._articles.get((self.aliases.resolve(a[0]) or a[0], a[1], a[2])))
+        return self._keys if len(self._keys) else None
 
     @property
     def speller(self) -> Speller:
@@ -345,7 +372,7 @@ class Searcher:
         exact_rows = []
         for ref in named:
             row = self._articles.get((ref.law, ref.article, ref.suffix))
-            if row is not None and flt.admits(self.chunks[row]) and row not in exact_rows:
+            if row is not None and flt.admits_named(self.chunks[row]) and row not in exact_rows:
                 exact_rows.append(row)
 
         t1 = time.perf_counter()
@@ -354,11 +381,19 @@ class Searcher:
         t2 = time.perf_counter()
         request = Request(qvec, expansion.apply(q), flt, cfg.candidates, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
         got = self.backend.retrieve(request)
-        dense, sparse = got.dense, got.sparse
+        dense, sparse, engine_fused = got.dense, got.sparse, got.fused
+        keyed: dict[int, float] = {}
+        if self.keys is not None:
+            found = self.keys.dense(qvec, cfg.keys_neighbors, cfg.keys_offset)
+            keyed = {r: s for r, s in found if flt.admits(self.chunks[r])}
+            if keyed:  # the keys change the dense ranking, so the Searcher fuses
+                own = dict(dense)
+                dense = [(r, own.get(r)) for r, _ in merge_dense(dense, list(keyed.items()), cfg.candidates)]
+                engine_fused = None
         timings["retrieve"] = time.perf_counter() - t2
 
-        if got.fused is not None:  # the engine fused the two rankings
-            fused = dict(got.fused)
+        if engine_fused is not None:  # the engine fused the two rankings
+            fused = dict(engine_fused)
         else:
             fused = reciprocal_rank_fusion(
                 {"dense": [r for r, _ in dense], "bm25": [r for r, _ in sparse]},
@@ -371,14 +406,14 @@ class Searcher:
         ranked, held_back = self._diversify(ranked)
         shown = ranked[:k] + [row for row in held_back[:k] if row not in ranked[:k]]
         # A hit one retriever did not rank still shows both scores (the composer and selector read them).
-        unscored = [r for r in shown if r not in d_info or r not in s_info]
+        unscored = [r for r in shown if d_info.get(r, (None, None))[1] is None or r not in s_info]
         d_more, s_more = self.backend.scores(request, unscored) if unscored else ({}, {})
 
         def hit(rank: int, row: int) -> Hit:
             dr, ds = d_info.get(row, (None, None))
             br, bs = s_info.get(row, (None, None))
             return Hit(self.chunks[row], rank, fused.get(row, 0.0), d_more[row] if ds is None else ds,
-                       s_more[row] if bs is None else bs, dr, br, row in exact_rows)
+                       s_more[row] if bs is None else bs, dr, br, row in exact_rows, keyed.get(row))
 
         hits = [hit(rank, row) for rank, row in enumerate(ranked[:k], start=1)]
         more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]

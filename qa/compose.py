@@ -23,7 +23,7 @@ from pathlib import Path
 from legalqa.index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
 from legalqa.index.sparse import tokenize
 from legalqa.ingest.crosscheck import QuoteCheck, misquote_note
-from legalqa.ingest.models import Chunk
+from legalqa.ingest.models import AMENDED, NOT_IN_FORCE, Chunk
 from legalqa.qa.alternatives import Structure
 from legalqa.qa.config import AnswerConfig
 from legalqa.qa.models import (
@@ -210,7 +210,9 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
         return StatuteQuote(cite, ref, c.heading_path, tuple(quote(c, sp.start, sp.end, cite, ref) for sp in st.quotes))
 
     def notes(st: StatuteChoice) -> list[Block]:
-        return [Note("misquote", text, st.chunk.id) for text in st.notes]
+        out: list[Block] = [Note("misquote", text, st.chunk.id) for text in st.notes]
+        status = status_note(st.chunk)
+        return out + ([Note("status", status, st.chunk.id)] if status else [])
 
     for part in plan.statutes:
         if isinstance(part, BothSides):
@@ -235,6 +237,16 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
         blocks.append(Lead(label, c.title, c.heading_path, lead_quotes, c.provenance))
     blocks.append(SourceList(source_entries(blocks)))
     return blocks + [Disclaimer()]
+
+
+def status_note(c: Chunk) -> str:
+    """What an answer must say when it quotes a version of a law that is not the one in force."""
+    version = f"（{c.version} 版本）" if c.version else ""
+    if c.status in NOT_IN_FORCE:
+        return f"《{c.law}》{version}的状态是“{c.status}”：这一条不是现行规定，请以现行法律为准。"
+    if c.status == AMENDED:
+        return f"《{c.law}》{version}的状态是“{c.status}”：现行文本可能与这里引用的不同。"
+    return ""
 
 
 def _flat(parts: tuple[StatuteChoice | BothSides, ...]) -> list[StatuteChoice]:

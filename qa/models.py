@@ -105,7 +105,7 @@ class Note:
     """A remark on the statute quoted in the block before it, e.g. where an article misquotes it."""
 
     type: ClassVar[str] = "note"
-    kind: str  # "misquote"
+    kind: str  # "misquote" | "status" (the quoted version is repealed, historical or amended)
     text: str
     about: str  # chunk id of the statute it is about
 

@@ -63,7 +63,7 @@ def test_index_holds_copies_of_every_query_time_file(tmp_path, corpus, files):
     pinned = {p.name: p.read_bytes() for p in (path / "assets").iterdir()}
     assert pinned == {p.name: p.read_bytes() for p in files.paths().values()}
     recorded = json.loads((path / "manifest.json").read_text())["assets"]
-    assert set(recorded["files"]) == {"rules", "terms", "hints", "selector", "paragraphs"}
+    assert set(recorded["files"]) == {"rules", "terms", "hints", "selector", "paragraphs", "keys"}
     assert recorded["answer"] == ANSWER
     assert recorded["model"] == {"name": "fake", "engine": "", "folder": ""}
 

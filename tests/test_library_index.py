@@ -266,10 +266,15 @@ def test_ask_quotes_a_library_article_verbatim(engine):
 
 
 def test_ask_cites_a_repealed_law_only_when_asked(engine):
-    question = "合同法第二百零六条怎么规定借款人返还借款？"
-    assert "合同法" not in engine.ask(question).text.split("来源")[-1]
-    answer = engine.ask(question, {"status": "已废止"})
-    assert "《中华人民共和国合同法》第二百零六条" in answer.text
+    unnamed = engine.ask("借款人应当按照约定的期限返还借款吗？")
+    assert all(c.citation.find("合同法") < 0 for c in unnamed.citations)
+    # Naming the article asks for it: it is quoted, and the answer says the law is repealed.
+    named = engine.ask("合同法第二百零六条怎么规定借款人返还借款？")
+    assert named.citations[0].citation == f"《{CONTRACT}》第二百零六条"
+    assert "状态是“已废止”：这一条不是现行规定" in named.text
+    assert engine.hits("合同法第二百零六条", 1)[0].exact
+    # An explicit status filter still rules: in force only, and the repealed law is left out.
+    assert not any(h.exact for h in engine.hits("合同法第二百零六条", 3, {"status": "现行有效"}))
 
 
 def test_verify_checks_library_articles(engine):
