@@ -30,7 +30,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = PROJECT / "eval" / "questions.jsonl"
 DEFAULT_OUT = PROJECT / "eval" / "out"
 PRINTED = ("citation_recall", "citation_precision", "citation_f1", "para_citation_recall", "para_hit", "para_first",
-           "lead_relevance", "hit@1", "hit@5",
+           "lead_relevance", "hit@1", "hit@5", "recall@5",
            "mrr@10", "quote_fidelity", "hallucinated_citations", "abstention_recall", "abstention_precision",
            "latency_p50_ms", "latency_p95_ms")
 
@@ -51,6 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--retrieval", action="store_true",
                    help="另做检索消融：仅向量 / 仅 BM25 / 混合，有无扩展，以及每条扩展规则的增益")
     p.add_argument("--gate", action="store_true", help="按 eval/thresholds.toml 检查，未达标时退出码为 1")
+    p.add_argument("--anchor", choices=("china-law-mcp",),
+                   help="同一批问题上并列运行另一个系统的检索作为参照（china-law-mcp 自带的 search），报告其 hit@k、recall@k、MRR")
     p.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=cmd_eval)
     return p
@@ -58,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def _command(args: argparse.Namespace) -> str:
     parts = ["legalqa eval"]
-    for opt in ("questions", "answers", "format", "split", "index", "model", "out", "compare"):
+    for opt in ("questions", "answers", "format", "split", "index", "model", "out", "compare", "anchor"):
         value = getattr(args, opt, None)
         if value is not None and not (opt == "format" and value == "jsonl") and not (opt == "split" and value == "all"):
             parts.append(f"--{opt} {value}")
@@ -85,6 +87,7 @@ def run_report(
     settings: Any = None,
     retrieval: bool = False,
     compare: str | Path | None = None,
+    anchor: str | None = None,
     progress: bool = False,
     command: str = "legalqa eval",
     echo=print,
@@ -158,6 +161,12 @@ def run_report(
         t1 = time.perf_counter()
         out["retrieval_ablation"] = retrieval_ablation(questions, searcher, progress=progress)
         out["retrieval_ablation"]["runtime_s"] = round(time.perf_counter() - t1, 2)
+    if anchor:
+        from legalqa.eval.anchor import run_anchor
+
+        t1 = time.perf_counter()
+        out["anchor"] = run_anchor(anchor, questions, searcher.aliases)
+        out["anchor"]["runtime_s"] = round(time.perf_counter() - t1, 2)
     # The gate's thresholds are defined on the gold file's splits; other runs are not gated.
     if gated:
         out["gate"] = {"failures": gate.check(out), "thresholds": str(gate.THRESHOLDS.relative_to(PROJECT))}
@@ -196,6 +205,13 @@ def print_summary(rep: dict[str, Any], echo=print) -> None:
         echo("")
         echo("检索消融（仅可回答的问题）：")
         echo(render_ablation(rep["retrieval_ablation"]))
+    if rep.get("anchor"):
+        a = rep["anchor"]
+        echo("")
+        echo(f"参照系统 {a['system']} {a['version']}（同一批问题，前 {a['depth']} 条，按条文比对）：")
+        echo(f"{'metric':<26}" + "".join(f"{s:>12}" for s in splits))
+        for m in ("hit@1", "hit@5", "recall@5", "mrr@10"):
+            echo(f"{m:<26}" + "".join(f"{report.fmt(a['metrics'].get(s, {}).get(m)):>12}" for s in splits))
     if rep.get("compare"):
         echo("")
         echo(report.render_compare(rep["compare"]))
@@ -219,7 +235,7 @@ def cmd_answers(args: argparse.Namespace) -> int:
 
     clash = [flag for flag, given in (("--questions", args.questions), ("--format", args.format != "jsonl"),
                                       ("--split", args.split != "all"), ("--retrieval", args.retrieval),
-                                      ("--gate", args.gate)) if given]
+                                      ("--gate", args.gate), ("--anchor", args.anchor)) if given]
     if clash:
         raise EvalDataError(f"--answers 评测的是回答文件，不能与 {'、'.join(clash)} 同用：请去掉它们")
     searcher = Engine(load_settings().with_cli(args.index, args.model)).searcher
@@ -251,7 +267,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise EvalDataError("--format stard 需要用 --questions 指定 STARD 文件，例如 ../shared/stard/train.jsonl")
     rep = run_report(
         args.questions or DEFAULT_QUESTIONS, args.format, args.split, settings=s, retrieval=args.retrieval,
-        compare=args.compare, progress=not args.quiet, command=_command(args),
+        compare=args.compare, anchor=args.anchor, progress=not args.quiet, command=_command(args),
     )
     paths = report.write(rep, Path(args.out) if args.out else DEFAULT_OUT)
     print_summary(rep)

@@ -130,6 +130,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         from legalqa.eval.ablation import render_ablation
 
         out += ["## Retrieval ablation", "", render_ablation(report["retrieval_ablation"]), ""]
+    if report.get("anchor"):
+        a = report["anchor"]
+        splits = list(a["metrics"])
+        out += [f"## Anchor: {a['system']} {a['version']} on the same questions (its top {a['depth']}, article level)", "",
+                "| metric | " + " | ".join(splits) + " |", "| --- |" + " --- |" * len(splits)]
+        for m in ("hit@1", "hit@5", "recall@5", "mrr@10", "n_retrieval"):
+            out.append(f"| {m} | " + " | ".join(fmt(a["metrics"][s].get(m)) for s in splits) + " |")
+        out.append("")
     if report.get("compare"):
         out += ["## Compared with an earlier report", "", render_compare(report["compare"]), ""]
     out += ["## Conventions", ""] + [f"- {c}" for c in CONVENTIONS] + [""]
