@@ -42,7 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def groups(searcher: Searcher, qs: list[Question]) -> list[dict]:
-    """One group per gold 款 (or 项) among several siblings: its features, labels and question id."""
+    """One group per gold 款 (or 项) among several siblings: its features, labels, question id and the
+    place of each span, (law, article, suffix, 款, 项 or None)."""
     out = []
     for q in qs:
         found = None
@@ -55,11 +56,13 @@ def groups(searcher: Searcher, qs: list[Question]) -> list[dict]:
             if paragraph is not None and len(chunk.paragraphs) > 1:
                 spans = list(chunk.paragraphs)
                 out.append({"id": q.id, "x": span_features(asked, spans),
-                            "y": np.array([s.index == paragraph for s in spans]), "kind": "款"})
+                            "y": np.array([s.index == paragraph for s in spans]), "kind": "款",
+                            "places": [(law, article, suffix, s.index, None) for s in spans]})
             items = sibling_items(chunk, paragraph or 1)
             if item is not None and len(items) > 1:
                 out.append({"id": q.id, "x": span_features(asked, items),
-                            "y": np.array([s.index == item for s in items]), "kind": "项"})
+                            "y": np.array([s.index == item for s in items]), "kind": "项",
+                            "places": [(law, article, suffix, paragraph or 1, s.index) for s in items]})
     return [g for g in out if g["y"].any()]
 
 
