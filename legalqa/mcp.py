@@ -56,6 +56,8 @@ class Scores(_Out):
     bm25: float | None = Field(description="BM25 分数")
     dense_rank: int | None
     bm25_rank: int | None
+    key: float | None = Field(description="相近的已知问题把这一条提前时，该问题的相似度减去偏移 / "
+                                          "similarity of the known question that lifted it, minus the offset")
     exact: bool = Field(description="问题点名了这一条 / the query named this article")
 
 
