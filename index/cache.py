@@ -103,6 +103,23 @@ class EmbeddingCache:
     def key(text: str) -> str:
         return text_key(text)
 
+    def seed(self, keys: tuple[str, ...] | list[str], vectors: np.ndarray, texts: list[str]) -> int:
+        """Take precomputed vectors (``index/seeds.py``) for those of ``texts`` not cached yet.
+
+        Only the texts asked for are taken, so a small build does not grow the cache by the whole
+        library. They are saved as a part, like an embedded batch. Returns how many were taken.
+        """
+        where = {k: i for i, k in enumerate(keys)}
+        want = sorted({k for k in (self.key(t) for t in texts) if k not in self.rows and k in where})
+        if not want:
+            return 0
+        if self._blocks and vectors.shape[1] != self._blocks[0].shape[1]:
+            return 0  # another dimension: not this model's vectors
+        got = np.ascontiguousarray(vectors[[where[k] for k in want]], dtype=np.float32)
+        self._save_part(want, got)
+        self._add(want, got)
+        return len(want)
+
     # -- embedding -------------------------------------------------------------------------
     def missing(self, texts: list[str]) -> list[tuple[str, str]]:
         """(key, text) of the distinct texts not cached yet, in key order."""

@@ -44,6 +44,7 @@ from legalqa.index.folders import (
     remove_stray,
     swap_into_place,
 )
+from legalqa.index.seeds import DEFAULT_SEEDS, read_seeds
 from legalqa.index.sparse import SparseIndex, tokenizer_for
 from legalqa.ingest.models import Chunk
 
@@ -195,6 +196,7 @@ def build_index(
     engine: QdrantStore | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     library: dict | None = None,
+    seeds: Path | None = DEFAULT_SEEDS,
 ) -> dict:
     """Embed and index chunks into ``out_dir``, atomically. Returns the manifest.
 
@@ -205,7 +207,9 @@ def build_index(
     incrementally, instead of dense.faiss and bm25/; the manifest's "backend" says where.
 
     Embedding goes through the cache in ``cache_dir``, batch by batch (``index/cache.py``): a
-    killed build keeps what it embedded, and the next build embeds only the rest.
+    killed build keeps what it embedded, and the next build embeds only the rest. Texts whose
+    vectors ship in ``seeds`` (``index/seeds.py``: computed with exactly this model) are taken from
+    there instead of embedded; the manifest's ``seeded`` says how many, and from what.
     ``progress`` shows a bar with counts and the time left; ``on_progress(done, total)`` is
     told after each batch. ``library`` (what the statute library added, ``ingest/combine.py``)
     is recorded in the manifest; a rebuild keeps the library when the index had it.
@@ -229,6 +233,8 @@ def build_index(
         return current | {"unchanged": True, "embedded": 0, "build_seconds": round(time.perf_counter() - t0, 3)}
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
+    shipped = read_seeds(seeds, assets.model) if seeds is not None else None
+    seeded = cache.seed(shipped.keys, shipped.vectors, texts) if shipped is not None else 0
     vectors, embedded = cache.embed(texts, embedder, progress, on_progress)
     manifest = {
         "format": FORMAT,
@@ -241,6 +247,8 @@ def build_index(
         "versions": _versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "embedded": embedded,
+        "seeded": None if shipped is None else {"texts": seeded, "file": shipped.info["file"],
+                                                "sha256": shipped.info["sha256"], "source": shipped.info.get("source")},
         "hints": len(used),
         "assets": assets.to_manifest(),
         "content_key": key,
