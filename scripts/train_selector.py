@@ -27,8 +27,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from legalqa.eval import metrics  # noqa: E402
-from legalqa.eval.data import Question, load_questions, select_split  # noqa: E402
-from legalqa.eval.run import load_searcher  # noqa: E402
+from legalqa.eval.data import Question, load_questions, load_stard, restrict_to_index, select_split  # noqa: E402
+from legalqa.eval.run import known_articles, load_searcher  # noqa: E402
 from legalqa.index.search import Searcher  # noqa: E402
 from legalqa.index.sparse import tokenize  # noqa: E402
 from legalqa.qa.select import DEFAULT_MODEL, FEATURES, CitationSelector, candidate_features, candidates  # noqa: E402
@@ -139,6 +139,9 @@ def main() -> None:
     ap.add_argument("--hits", type=int, default=15, help="retrieval depth the candidates come from")
     ap.add_argument("--depth", type=int, default=10, help="statute candidates per question")
     ap.add_argument("--out", default=str(DEFAULT_MODEL))
+    ap.add_argument("--stard", metavar="FILE",
+                    help="also train on the STARD tune part (questions whose gold articles are all in the index); "
+                         "its held-out part is reported apart")
     args = ap.parse_args()
     grid = parse_grid(ap, args)
     if args.depth < 1 or args.hits < args.depth:
@@ -149,6 +152,11 @@ def main() -> None:
     qs = load_questions(args.questions, aliases=searcher.aliases)
     tune = [q for q in select_split(qs, "tune") if q.answerable]
     heldout = [q for q in select_split(qs, "heldout") if q.answerable]
+    stard_held: list[Question] = []
+    if args.stard:
+        stard, _ = restrict_to_index(load_stard(args.stard, aliases=searcher.aliases), known_articles(searcher.chunks))
+        tune += [q for q in stard if q.split == "tune"]
+        stard_held = [q for q in stard if q.split == "heldout"]
     rows = question_rows(searcher, tune, args.hits, args.depth)
     if len(rows) < args.folds:
         sys.exit(f"{len(rows)} answerable tune questions cannot fill {args.folds} folds: lower --folds")
@@ -168,7 +176,7 @@ def main() -> None:
         mark = "  <- chosen" if t == best else ""
         print(f"{'':>9}{t:>9.2f}  {cv[t][0]:9.3f}  {cv[t][1]:12.3f}  {criterion(*cv[t]):9.3f}{mark}")
     trained = {
-        "questions": Path(args.questions).name, "split": "tune", "answerable_questions": len(rows),
+        "questions": Path(args.questions).name + (f" + {Path(args.stard).name} (STARD tune)" if args.stard else ""), "split": "tune", "answerable_questions": len(rows),
         "candidates": int(sum(len(r["x"]) for r in rows)), "positives": int(sum(r["y"].sum() for r in rows)),
         "C": c_best, "folds": args.folds, "model": searcher.embedder.name,
         "cv_recall": round(cv[best][0], 4), "cv_precision": round(cv[best][1], 4),
@@ -182,6 +190,10 @@ def main() -> None:
           f"({trained['candidates']} candidates, {trained['positives']} positive)")
     print("weights (standardized): " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(FEATURES, selector.coef, strict=True)))
     print(f"held-out selection alone (reported, not used): recall {held[0]:.3f}, precision {held[1]:.3f}")
+    if stard_held:
+        sh = score(selector, question_rows(searcher, stard_held, args.hits, args.depth))
+        print(f"STARD held-out selection alone ({len(stard_held)} questions, reported): "
+              f"recall {sh[0]:.3f}, precision {sh[1]:.3f}")
     print("\nranking ceilings, recall / precision when citing the k most probable (k=gold is an oracle):")
     for name, table in (("tune (cv)", ceilings(rows, cv_probs[c_best])),
                         ("held-out", ceilings(held_rows, [selector.probabilities(r["x"]) for r in held_rows]))):
