@@ -84,22 +84,56 @@ def main() -> int:
                 out[r] = max(out.get(r, -9), float(sims[j]) - delta)
         return list(out.items())
 
-    def variant(mode: str, m: int, x: float) -> dict:
+    law_of = [c.law for c in s.chunks]
+    law_mask = {}
+    for law in set(c.law for c in s.chunks):
+        law_mask[law] = np.array([c.law == law and c.status not in ("已废止", "历史版本") for c in s.chunks])
+    head_of = [(c.law, c.heading_path[-1] if c.heading_path else "") for c in s.chunks]
+
+    def variant(mode: str, m: int, x: float, bw: float = 1.0, rk: int | None = None, law_boost: float = 0.0,
+                km: int = 10, kd: float = 0.02, head_boost: float = 0.0, inlaw: int = 0) -> dict:
         ranked = {}
         for i, q in enumerate(qs):
             dense, sparse, exact = base[q.id]
             lists = {"dense": [r for r, _ in dense], "bm25": [r for r, _ in sparse]}
-            weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+            weights = {"dense": cfg.dense_weight, "bm25": bw}
             if mode == "maxsim":  # keys join the dense list: an article scores its best key
                 merged = dict(dense)
-                for r, sc in key_dense(i, q.id, m, x):
+                for r, sc in key_dense(i, q.id, km, kd):
                     merged[r] = max(merged.get(r, -9), sc)
-                lists["dense"] = sorted(merged, key=lambda r: -merged[r])[: args.depth]
+                if inlaw:
+                    sims = key_vecs @ qvecs[i]
+                    if q.id in key_id:
+                        sims[key_id[q.id]] = -9
+                    votes: dict = {}
+                    for j in np.argsort(-sims)[:km]:
+                        for law in {law_of[r] for r in key_rows[j]}:
+                            votes[law] = votes.get(law, 0) + 1
+                    if votes:
+                        top_law = max(votes, key=votes.get)
+                        sc, rws = s.backend.data.dense.search(qvecs[i], inlaw, law_mask[top_law])
+                        for r, v in zip(rws.tolist(), sc.tolist(), strict=True):
+                            merged[r] = max(merged.get(r, -9), v)
+                lists["dense"] = sorted(merged, key=lambda r: -merged[r])[: args.depth + inlaw]
             elif mode == "list":  # keys as a third ranking of weight x
                 kd = key_dense(i, q.id, m, 0.0)
                 lists["keys"] = [r for r, _ in sorted(kd, key=lambda t: -t[1])]
                 weights["keys"] = x
-            fused = reciprocal_rank_fusion(lists, weights, k=cfg.rrf_k)
+            fused = reciprocal_rank_fusion(lists, weights, k=rk or cfg.rrf_k)
+            if law_boost:
+                sims = key_vecs @ qvecs[i]
+                if q.id in key_id:
+                    sims[key_id[q.id]] = -9
+                votes: dict = {}
+                for j in np.argsort(-sims)[:km]:
+                    for law in {law_of[r] for r in key_rows[j]}:
+                        votes[law] = votes.get(law, 0) + 1.0 / km
+                hv: dict = {}
+                for j in np.argsort(-sims)[:km]:
+                    for h in {head_of[r] for r in key_rows[j]}:
+                        hv[h] = hv.get(h, 0) + 1.0 / km
+                for r in fused:
+                    fused[r] += law_boost * votes.get(law_of[r], 0.0) + head_boost * hv.get(head_of[r], 0.0)
             order = exact + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact]
             keys = []
             for r in order:
@@ -116,14 +150,13 @@ def main() -> int:
 
     print(f"keys: {len(tune_all)} tune questions, {sum(map(len, key_rows))} gold rows", file=sys.stderr)
     rows = [("baseline", "none", 0, 0.0)]
-    for m in (5, 20):
-        for d in (0.0, 0.03, 0.06, 0.1):
-            rows.append((f"maxsim m={m} delta={d}", "maxsim", m, d))
-        for w in (0.3, 0.6, 1.0):
-            rows.append((f"list m={m} w={w}", "list", m, w))
+    rows.append(("maxsim + law 0.15 km=10 + head 0.1", "maxsim", 0, 0.0, 1.0, None, 0.15, 10, 0.02, 0.1))
+    for il in (10, 20, 50):
+        rows.append((f"... + inlaw {il}", "maxsim", 0, 0.0, 1.0, None, 0.15, 10, 0.02, 0.1, il))
+        rows.append((f"law 0.1 km=10 + inlaw {il}", "maxsim", 0, 0.0, 1.0, None, 0.1, 10, 0.02, 0.0, il))
     print("variant | tune hit@1 hit@5 recall@5 mrr@10 | heldout hit@1 hit@5 recall@5 mrr@10")
-    for name, mode, m, x in rows:
-        r = variant(mode, m, x)
+    for name, mode, m, x, *extra in rows:
+        r = variant(mode, m, x, *extra)
         f = lambda d: " ".join(f"{d[k]:.3f}" for k in ("hit@1", "hit@5", "recall@5", "mrr@10"))  # noqa: E731
         print(f"{name} | {f(r['tune'])} (n={r['tune']['n_retrieval']}) | {f(r['heldout'])} (n={r['heldout']['n_retrieval']})",
               flush=True)

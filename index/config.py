@@ -7,6 +7,7 @@ from dataclasses import dataclass
 DENSE_KINDS = ("flat", "hnsw", "ivf")
 BACKENDS = ("faiss", "qdrant")  # where the dense and BM25 retrievers run (index/backends/)
 FUSIONS = ("engine", "local")  # where an engine backend fuses the two rankings
+KEYS_SCOPES = ("library", "all")  # which indexes the known-question keys apply to (index/keys.py)
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
 
@@ -30,6 +31,10 @@ class SearchConfig:
     # ``keys_neighbors`` keys lift their articles to (key similarity - ``keys_offset``); 0 turns them off.
     keys_neighbors: int = 0
     keys_offset: float = 0.0
+    keys_scope: str = "library"  # library: only over an index that holds the statute library; all: any index
+    keys_min_similarity: float = 0.0  # keys less similar to the question than this are not neighbors
+    keys_law_prior: float = 0.0  # added to a candidate's fused score × its law's share of the keys' votes
+    keys_heading_prior: float = 0.0  # … × its chapter's share
 
     def __post_init__(self) -> None:
         def integer(name: str, low: int) -> None:
@@ -41,9 +46,13 @@ class SearchConfig:
         integer("candidates", 1)
         integer("max_per_source", 0)
         integer("keys_neighbors", 0)
+        if self.keys_scope not in KEYS_SCOPES:
+            raise ValueError(f"keys_scope must be one of {KEYS_SCOPES}. Currently, keys_scope is {self.keys_scope!r}")
+        if isinstance(self.keys_min_similarity, bool) or not isinstance(self.keys_min_similarity, int | float) or not -1 <= self.keys_min_similarity <= 1:
+            raise ValueError(f"keys_min_similarity must be a number from -1 to 1. Currently, it is {self.keys_min_similarity!r}")
         if isinstance(self.keys_offset, bool) or not isinstance(self.keys_offset, int | float) or not -1 <= self.keys_offset <= 2:
             raise ValueError(f"keys_offset must be a number from -1 to 2. Currently, keys_offset is {self.keys_offset!r}")
-        for name in ("dense_weight", "bm25_weight"):
+        for name in ("dense_weight", "bm25_weight", "keys_law_prior", "keys_heading_prior"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ValueError(f"{name} must be a number of at least 0. Currently, {name} is {value!r}")

@@ -10,16 +10,24 @@ The keys are the tune part of the frozen STARD split (eval/stard_split.json), em
 (``index/data/question_keys.npz``): no question text. The held-out part never becomes a key, so
 held-out figures measure questions the keys have not seen.
 
-At search time the dense retriever's ranking takes, for each article, the better of its own cosine
-similarity and ``similarity to its best key - offset`` (``QuestionKeys.resolve(...).dense``), so a
-key lifts an article the way a closer article text would. The keys only apply with the model they
-were computed with; an index on another model searches without them.
+At search time the ``keys_neighbors`` keys nearest the question do two things (index/search.py):
+
+- the dense retriever's ranking takes, for each of their articles, the better of its own cosine
+  similarity and ``similarity to the key - keys_offset`` (``ResolvedKeys.dense``), so a key lifts
+  an article the way a closer article text would;
+- they vote for laws and for chapters (``ResolvedKeys.votes``): every fused candidate gains
+  ``keys_law_prior`` × its law's share of the votes and ``keys_heading_prior`` × its chapter's.
+  This routes a question to the law it is about (担保制度解释 rather than 民法典, 劳动合同法 rather
+  than 劳动法) without a hand-written rule.
+
+The keys only apply with the model they were computed with; an index on another model searches
+without them. docs/retrieval.md has the measurements behind the settings.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +36,10 @@ import numpy as np
 DEFAULT_KEYS = Path(__file__).with_name("data") / "question_keys.npz"
 
 Article = tuple[str, int, int]  # (law, article number, 之X suffix)
+# A key this close to the question is the question itself (float16 storage keeps it above 0.9999):
+# it is skipped, so the keys generalize from other questions and never just recall their own gold.
+# This also makes every figure measured on the tune part leave-one-out.
+SAME_QUESTION = 0.9995
 
 
 class KeysError(ValueError):
@@ -99,15 +111,14 @@ class QuestionKeys:
         return cls(vectors, tuple(tuple(t) for t in targets), model, info)
 
     def resolve(self, article_row: Callable[[Article], int | None]) -> ResolvedKeys:
-        """The keys with their articles as index rows (articles the index lacks are dropped, and a
-        key left with none is dropped)."""
-        keep, rows = [], []
-        for i, arts in enumerate(self.targets):
+        """The keys with their articles as index rows. Every key stays a neighbor candidate, also one
+        whose articles the index lacks (its rows are empty): the nearest known questions are the
+        nearest whatever the index holds, and what they point at outside it is simply not found."""
+        rows = []
+        for arts in self.targets:
             got = [r for r in (article_row(a) for a in arts) if r is not None]
-            if got:
-                keep.append(i)
-                rows.append(tuple(dict.fromkeys(got)))
-        return ResolvedKeys(np.ascontiguousarray(self.vectors[keep]), tuple(rows))
+            rows.append(tuple(dict.fromkeys(got)))
+        return ResolvedKeys(np.ascontiguousarray(self.vectors), tuple(rows))
 
 
 @dataclass(frozen=True)
@@ -118,23 +129,39 @@ class ResolvedKeys:
     rows: tuple[tuple[int, ...], ...]
 
     def __len__(self) -> int:
-        return len(self.rows)
+        """How many keys point at an article of this index."""
+        return sum(1 for r in self.rows if r)
 
-    def dense(self, query: np.ndarray, neighbors: int, offset: float,
-              allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(row, best key similarity - offset) for the articles of the ``neighbors`` nearest keys."""
+    def nearest(self, query: np.ndarray, neighbors: int, floor: float = -1.0) -> list[tuple[int, float]]:
+        """(key, cosine similarity) of the ``neighbors`` keys nearest the query, nearest first; keys
+        below ``floor`` are not neighbors (a question far from every known one gets no help)."""
         if not len(self.rows) or neighbors <= 0:
             return []
         sims = self.vectors @ np.asarray(query, dtype=np.float32)
-        top = np.argsort(-sims, kind="stable")[:neighbors]
+        sims[(sims >= SAME_QUESTION) | (sims < floor)] = -np.inf  # a key never answers its own question
+        order = np.argsort(-sims, kind="stable")[:neighbors].tolist()
+        return [(j, float(sims[j])) for j in order if np.isfinite(sims[j])]
+
+    def dense(self, nearest: list[tuple[int, float]], offset: float) -> list[tuple[int, float]]:
+        """(row, best key similarity - offset) for the articles of the ``nearest`` keys."""
         out: dict[int, float] = {}
-        for j in top.tolist():
+        for j, sim in nearest:
             for r in self.rows[j]:
-                if allowed is None or allowed[r]:
-                    score = float(sims[j]) - offset
-                    if score > out.get(r, -np.inf):
-                        out[r] = score
+                if sim - offset > out.get(r, -np.inf):
+                    out[r] = sim - offset
         return list(out.items())
+
+    def votes(self, nearest: list[tuple[int, float]], group: Callable[[int], Hashable],
+              neighbors: int) -> dict[Hashable, float]:
+        """For each group (a law, a chapter), the share of ``neighbors`` key places taken by
+        ``nearest`` keys whose articles fall in it: which law and which part of it the known
+        questions most like this one were about. Places left empty by the similarity floor count
+        as no vote, so two far keys never speak for ten."""
+        out: dict[Hashable, float] = {}
+        for j, _ in nearest:
+            for g in {group(r) for r in self.rows[j]}:
+                out[g] = out.get(g, 0.0) + 1.0 / neighbors
+        return out
 
 
 def merge_dense(dense: Sequence[tuple[int, float]], keyed: Sequence[tuple[int, float]],

@@ -57,6 +57,11 @@ def _heading_names(heading: str) -> set[str]:
     return {"".join(n.split()) for n in names}
 
 
+def _chapter(c: Chunk) -> tuple[str | None, str]:
+    """A statute's innermost heading within its law (节, else 章, else 编): the group chapter votes go to."""
+    return (c.law, c.heading_path[-1] if c.heading_path else "")
+
+
 class QueryError(ValueError):
     """A query or search argument the user must change; the message says how."""
 
@@ -254,8 +259,10 @@ class Searcher:
     @property
     def keys(self) -> ResolvedKeys | None:
         """The index's pinned question keys (index/keys.py) as rows of this index, when they apply:
-        computed with this searcher's model, and turned on (``keys_neighbors``); else None."""
-        if not self.config.keys_neighbors:
+        computed with this searcher's model, turned on (``keys_neighbors``), and for this index
+        (``keys_scope`` "library": only an index that holds the statute library); else None."""
+        cfg = self.config
+        if not cfg.keys_neighbors or (cfg.keys_scope == "library" and not self.data.manifest.get("library")):
             return None
         if self._keys is None:
             path = getattr(self.data.pinned, "keys_path", None)
@@ -383,9 +390,9 @@ class Searcher:
         got = self.backend.retrieve(request)
         dense, sparse, engine_fused = got.dense, got.sparse, got.fused
         keyed: dict[int, float] = {}
-        if self.keys is not None:
-            found = self.keys.dense(qvec, cfg.keys_neighbors, cfg.keys_offset)
-            keyed = {r: s for r, s in found if flt.admits(self.chunks[r])}
+        nearest = self.keys.nearest(qvec, cfg.keys_neighbors, cfg.keys_min_similarity) if self.keys is not None else []
+        if nearest:
+            keyed = {r: s for r, s in self.keys.dense(nearest, cfg.keys_offset) if flt.admits(self.chunks[r])}
             if keyed:  # the keys change the dense ranking, so the Searcher fuses
                 own = dict(dense)
                 dense = [(r, own.get(r)) for r, _ in merge_dense(dense, list(keyed.items()), cfg.candidates)]
@@ -400,6 +407,8 @@ class Searcher:
                 {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight},
                 k=cfg.rrf_k,
             )
+        if nearest and (cfg.keys_law_prior or cfg.keys_heading_prior):
+            self._route(fused, nearest)
         d_info = {r: (i + 1, s) for i, (r, s) in enumerate(dense)}
         s_info = {r: (i + 1, s) for i, (r, s) in enumerate(sparse)}
         ranked = exact_rows + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact_rows]
@@ -419,6 +428,16 @@ class Searcher:
         more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]
         timings["total"] = time.perf_counter() - t0
         return SearchResult(query, hits, expansion, named, timings, more, fixes, q)
+
+    def _route(self, fused: dict[int, float], nearest: list[tuple[int, float]]) -> None:
+        """Add the keys' law and chapter votes to the fused scores (index/keys.py), in place."""
+        cfg, chunks = self.config, self.chunks
+        laws = self.keys.votes(nearest, lambda r: chunks[r].law, cfg.keys_neighbors)
+        heads = self.keys.votes(nearest, lambda r: _chapter(chunks[r]), cfg.keys_neighbors)
+        for r in fused:
+            c = chunks[r]
+            if c.kind == "statute":
+                fused[r] += cfg.keys_law_prior * laws.get(c.law, 0.0) + cfg.keys_heading_prior * heads.get(_chapter(c), 0.0)
 
     def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
         """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.

@@ -26,6 +26,7 @@ kind: statute
 第三条 用人单位应当按月以货币形式支付工资。
 """
 ASKED = "老板一直拖着工钱不发我能怎么办"  # shares no character pair with 第三条
+KNOWN = "老板一直拖着工钱不发我该怎么办呢"  # the known question: close to ASKED, not the same
 OTHER = "今天中午吃什么好呢"
 
 
@@ -39,7 +40,7 @@ def index_with_keys(tmp_path_factory):
     (root / "corpus" / "statutes").mkdir(parents=True)
     (root / "corpus" / "statutes" / "示例劳动法.md").write_text(STATUTE, encoding="utf-8")
     keys_file = root / "question_keys.npz"
-    keys_for([ASKED], [[("示例劳动法", 3, 0)]]).save(keys_file)  # an alias: resolved against the index
+    keys_for([KNOWN], [[("示例劳动法", 3, 0)]]).save(keys_file)  # an alias: resolved against the index
     corpus = ingest([root / "corpus"])
     emb = FakeEmbedder()
     assets = installed_assets(FAKE_MODEL, files=AssetFiles(keys=keys_file))
@@ -48,6 +49,7 @@ def index_with_keys(tmp_path_factory):
 
 
 def searcher(data, emb, **cfg) -> Searcher:
+    cfg.setdefault("keys_scope", "all")  # the fixture index holds no library
     return Searcher(data, emb, SearchConfig(expand=False, correct_typos=False, **cfg), rules=())
 
 
@@ -90,9 +92,16 @@ def test_a_key_lifts_its_article_and_keeps_the_articles_own_similarity(index_wit
     assert plain[0].chunk.article != 3 and third.key_score is None
     top = keyed[0]
     assert top.chunk.article == 3 and top.dense_rank == 1
-    assert top.key_score == pytest.approx(1.0, abs=1e-3)
+    similarity = float(FakeEmbedder().embed_query(ASKED) @ FakeEmbedder().embed_query(KNOWN))
+    assert top.key_score == pytest.approx(similarity, abs=1e-3)
     assert top.dense_score == pytest.approx(third.dense_score)  # its own cosine, not the key's
-    assert top.to_dict()["scores"]["key"] == pytest.approx(1.0, abs=1e-3)
+    assert top.to_dict()["scores"]["key"] == pytest.approx(similarity, abs=1e-3)
+
+
+def test_a_key_never_answers_its_own_question(index_with_keys):
+    data, emb = index_with_keys
+    hits = searcher(data, emb, keys_neighbors=1).search(KNOWN, 3)
+    assert all(h.key_score is None for h in hits)
 
 
 def test_the_offset_and_the_filters_bound_what_a_key_can_do(index_with_keys):
@@ -108,6 +117,26 @@ def test_keys_of_another_model_are_not_used(index_with_keys, tmp_path):
     other = FakeEmbedder(name="another-model")
     hits = searcher(data, other, keys_neighbors=1).search(ASKED, 3)
     assert hits[0].chunk.article != 3 and all(h.key_score is None for h in hits)
+
+
+def test_by_default_the_keys_serve_only_an_index_with_the_library(index_with_keys):
+    data, emb = index_with_keys
+    hits = searcher(data, emb, keys_neighbors=1, keys_scope="library").search(ASKED, 3)
+    assert all(h.key_score is None for h in hits)
+    with pytest.raises(ValueError, match="keys_scope"):
+        SearchConfig(keys_scope="corpus")
+
+
+def test_votes_share_the_neighbor_places_among_laws():
+    from legalqa.index.keys import ResolvedKeys
+
+    keys = ResolvedKeys(np.eye(3, dtype=np.float32), ((0, 1), (1,), ()))
+    near = keys.nearest(np.array([0.6, 0.8, 0.0], dtype=np.float32), 3, floor=0.1)
+    assert [j for j, _ in near] == [1, 0]  # the third key is below the floor
+    law = {0: "甲法", 1: "乙法"}
+    assert keys.votes(near, law.get, 4) == {"甲法": 0.25, "乙法": 0.5}
+    assert sorted(keys.dense(near, 0.1)) == [(0, pytest.approx(0.5)), (1, pytest.approx(0.7))]
+    assert len(keys) == 2
 
 
 def test_keys_off_by_default():
