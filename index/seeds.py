@@ -49,9 +49,10 @@ def write_seeds(path: str | Path, seeds: Seeds) -> None:
     tmp.replace(path)
 
 
-def read_seeds(path: str | Path, model: dict) -> Seeds | None:
-    """The seeds in ``path`` when they were computed with exactly ``model`` (a ``model_pin``);
-    None when the file is absent, unreadable or from another model (the build then embeds)."""
+def read_seeds(path: str | Path, model: dict, dim: int | None = None) -> Seeds | None:
+    """The seeds in ``path`` when they were computed with exactly ``model`` (a ``model_pin``) and
+    have ``dim`` dimensions; None when the file is absent, unreadable or from another model (the
+    build then embeds)."""
     path = Path(path)
     if not path.is_file():
         return None
@@ -63,7 +64,7 @@ def read_seeds(path: str | Path, model: dict) -> Seeds | None:
             raw, vectors = z["keys"], z["vectors"].astype(np.float32)
     except Exception:  # noqa: BLE001 - any unreadable file (bad zip, truncated array) means the same: embed instead
         return None
-    if raw.ndim != 2 or raw.shape[1] != 32 or len(raw) != len(vectors):
+    if raw.ndim != 2 or raw.shape[1] != 32 or len(raw) != len(vectors) or (dim is not None and vectors.shape[1] != dim):
         return None
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors /= np.where(norms > 0, norms, 1.0)  # float16 storage: normalize again

