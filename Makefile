@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 index: $(STAMP)
 	$(VENV)/bin/legalqa ingest
 
-# The whole statute library beside the corpus (docs/library.md): about half an hour on 2 cores the
-# first time; interrupted, it resumes; afterwards `make run` keeps it.
+# The whole statute library beside the corpus (docs/library.md): about 20 s with the shipped vectors
+# (half an hour of embedding without them; interrupted, it resumes); afterwards `make run` keeps it.
 library: $(STAMP)
 	$(VENV)/bin/legalqa ingest --library
 
