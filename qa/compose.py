@@ -150,7 +150,10 @@ class Composer:
         evidence = evidence_of(q, result, cfg)
         corrections = tuple((c.written, c.meant) for c in result.corrections)
         expansions = tuple(result.expansion.rules)
-        if abstains(evidence, cfg):
+        # A question that names an article the index does not hold (婚姻法第十七条, repealed and absent)
+        # is about that article: another law's 第十七条, or whatever else matches its few other
+        # words, would answer a question nobody asked.
+        if abstains(evidence, cfg) or (result.named and not any(h.exact for h in found.hits)):
             return Plan(True, evidence, corrections=corrections, hits=tuple(result.hits), expansions=expansions)
         terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
         chosen = self._choose_statutes(found, term_weights(tokens))

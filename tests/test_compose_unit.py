@@ -131,6 +131,15 @@ def test_weak_evidence_abstains_and_names_what_was_searched(composer):
     assert answered.evidence["top_dense"] >= MIN_EVIDENCE and not answered.abstained
 
 
+def test_a_named_article_the_index_lacks_is_never_answered_from_another_article(searcher):
+    eager = Composer(searcher, AnswerConfig(selector="relative", min_evidence=0.0))  # never abstains on evidence
+    assert not eager.ask("保证人不承担保证责任的情形有哪些？").abstained
+    for question in ("婚姻法第三条是怎么规定的？",  # a repealed law the corpus does not hold: not 示例担保法第三条
+                     "示例担保法第九条是怎么规定的？"):  # past the law's last article
+        answer = eager.ask(question)
+        assert answer.abstained and answer.citations == [], question
+
+
 def test_a_named_article_is_answered_however_weak_the_evidence(searcher):
     strict = Composer(searcher, AnswerConfig(selector="relative", min_evidence=1.01))
     a = strict.ask("示例担保法第五条是怎么规定的？")
