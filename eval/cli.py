@@ -139,7 +139,7 @@ def run_report(
             "corpus_hash": searcher.data.manifest.get("corpus_hash"),
             "commit": _commit(),
             "search_config": {k: (sorted(v) if isinstance(v, frozenset) else v) for k, v in vars(s.search).items()},
-            "answer_config": asdict(s.answer),
+            "answer_config": asdict(composer.config),
             "runtime_s": result["runtime_s"],
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
             "load_s": round(load_s, 2),

@@ -91,7 +91,8 @@ def main() -> int:
     head_of = [(c.law, c.heading_path[-1] if c.heading_path else "") for c in s.chunks]
 
     def variant(mode: str, m: int, x: float, bw: float = 1.0, rk: int | None = None, law_boost: float = 0.0,
-                km: int = 10, kd: float = 0.02, head_boost: float = 0.0, inlaw: int = 0) -> dict:
+                km: int = 10, kd: float = 0.02, head_boost: float = 0.0, inlaw: int = 0,
+                prf: float = 0.0, prf_n: int = 20, floor: float = -1.0) -> dict:
         ranked = {}
         for i, q in enumerate(qs):
             dense, sparse, exact = base[q.id]
@@ -120,16 +121,28 @@ def main() -> int:
                 lists["keys"] = [r for r, _ in sorted(kd, key=lambda t: -t[1])]
                 weights["keys"] = x
             fused = reciprocal_rank_fusion(lists, weights, k=rk or cfg.rrf_k)
+            if prf:  # pseudo-relevance feedback: the laws of the top fused candidates vote
+                top = sorted(fused, key=lambda r: -fused[r])[:prf_n]
+                pv: dict = {}
+                for r in top:
+                    if law_of[r]:
+                        pv[law_of[r]] = pv.get(law_of[r], 0) + 1.0 / prf_n
+                for r in fused:
+                    fused[r] += prf * pv.get(law_of[r], 0.0)
             if law_boost:
                 sims = key_vecs @ qvecs[i]
                 if q.id in key_id:
                     sims[key_id[q.id]] = -9
                 votes: dict = {}
                 for j in np.argsort(-sims)[:km]:
+                    if sims[j] < floor:
+                        continue
                     for law in {law_of[r] for r in key_rows[j]}:
                         votes[law] = votes.get(law, 0) + 1.0 / km
                 hv: dict = {}
                 for j in np.argsort(-sims)[:km]:
+                    if sims[j] < floor:
+                        continue
                     for h in {head_of[r] for r in key_rows[j]}:
                         hv[h] = hv.get(h, 0) + 1.0 / km
                 for r in fused:
@@ -150,10 +163,12 @@ def main() -> int:
 
     print(f"keys: {len(tune_all)} tune questions, {sum(map(len, key_rows))} gold rows", file=sys.stderr)
     rows = [("baseline", "none", 0, 0.0)]
-    rows.append(("maxsim + law 0.15 km=10 + head 0.1", "maxsim", 0, 0.0, 1.0, None, 0.15, 10, 0.02, 0.1))
-    for il in (10, 20, 50):
-        rows.append((f"... + inlaw {il}", "maxsim", 0, 0.0, 1.0, None, 0.15, 10, 0.02, 0.1, il))
-        rows.append((f"law 0.1 km=10 + inlaw {il}", "maxsim", 0, 0.0, 1.0, None, 0.1, 10, 0.02, 0.0, il))
+    for prf in (0.05, 0.1, 0.2):
+        for n in (10, 20):
+            rows.append((f"prf {prf} n={n}", "none", 0, 0.0, 1.0, None, 0.0, 10, 0.02, 0.0, 0, prf, n))
+    rows.append(("keys 0.15/0.1 (harness, no floor)", "maxsim", 0, 0.0, 1.0, None, 0.15, 10, 0.02, 0.1))
+    for prf in (0.05, 0.1):
+        rows.append((f"keys + prf {prf} n=20", "maxsim", 0, 0.0, 1.0, None, 0.15, 10, 0.02, 0.1, 0, prf, 20))
     print("variant | tune hit@1 hit@5 recall@5 mrr@10 | heldout hit@1 hit@5 recall@5 mrr@10")
     for name, mode, m, x, *extra in rows:
         r = variant(mode, m, x, *extra)

@@ -32,6 +32,8 @@ class LibrarySettings:
     enabled: bool = False
     source: str = LIBRARY_PACKAGE
     versions: str = "all"
+    # The abstention threshold over an index that holds the library (calibrated on it; None: [answer]'s).
+    min_evidence: float | None = None
 
     @property
     def path(self) -> Path | None:
@@ -51,6 +53,13 @@ class Settings:
     doc_hints: bool = True  # index statutes with index/data/article_hints.tsv
     backend: BackendConfig = field(default_factory=BackendConfig)  # [index]: faiss, or a Qdrant engine
     library: LibrarySettings = field(default_factory=LibrarySettings)
+
+    def answer_for(self, library: bool) -> AnswerConfig:
+        """The answer settings for an index with (or without) the statute library: the library has
+        its own calibrated abstention threshold (``[library] min_evidence``)."""
+        if library and self.library.min_evidence is not None:
+            return replace(self.answer, min_evidence=float(self.library.min_evidence))
+        return self.answer
 
     @property
     def cache_dir(self) -> Path:
@@ -132,7 +141,11 @@ def _library(raw: dict, env: dict[str, str], path: Path) -> LibrarySettings:
                 "一个 laws.db 文件，或按 LawRefBook 排列的法规 Markdown 文件夹"
             )
         source = str(resolved)
-    return LibrarySettings(enabled=enabled, source=source, versions=versions)
+    min_evidence = raw.get("min_evidence")
+    if min_evidence is not None and (isinstance(min_evidence, bool) or not isinstance(min_evidence, int | float)
+                                     or not 0 <= min_evidence <= 1):
+        raise ValueError(f"{where} min_evidence 应是 0 到 1 之间的数，现在是 {min_evidence!r}")
+    return LibrarySettings(enabled=enabled, source=source, versions=versions, min_evidence=min_evidence)
 
 
 def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> Settings:

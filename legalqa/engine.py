@@ -123,7 +123,8 @@ class Engine:
         with self._lock:
             loaded = self._current()
             if loaded.composer is None:
-                loaded = replace(loaded, composer=Composer(loaded.searcher, self.settings.answer))
+                library = bool(loaded.searcher.data.manifest.get("library"))
+                loaded = replace(loaded, composer=Composer(loaded.searcher, self.settings.answer_for(library)))
                 self._loaded = loaded
             return loaded.composer
 
@@ -131,11 +132,12 @@ class Engine:
     def manifest(self) -> dict:
         return self.searcher.data.manifest
 
-    def _assets(self):
-        """What the index is built with and checked against: installed files, model, calibrated settings."""
+    def _assets(self, library: bool = False):
+        """What the index is built with and checked against: installed files, model, calibrated settings
+        (those for an index with the library when ``library``)."""
         from legalqa.index.assets import installed_for
 
-        answer = self.settings.answer
+        answer = self.settings.answer_for(library)
         if answer.selector == "model" and answer.selector_model and not Path(answer.selector_model).is_file():
             from legalqa.qa.select import CitationSelector
 
@@ -161,7 +163,11 @@ class Engine:
                 from legalqa.index.store import load_index
 
                 emb = self.embedder
-                data = load_index(self.settings.index_dir, model=emb.name, dim=emb.dim, installed=self._assets())
+                from legalqa.index.store import read_manifest
+
+                library = bool(read_manifest(self.settings.index_dir).get("library"))
+                data = load_index(self.settings.index_dir, model=emb.name, dim=emb.dim,
+                                  installed=self._assets(library))
                 searcher = Searcher(data, emb, self.settings.search, backend=self._backend(data))
                 self._loaded = _Loaded(stamp, searcher)
             return self._loaded
@@ -285,7 +291,7 @@ class Engine:
             cache_dir=s.cache_dir,
             dense_kind=s.dense_kind,
             hints=load_hints() if s.doc_hints else None,
-            assets=self._assets(),
+            assets=self._assets(recorded is not None),
             progress=progress,
             engine=self.store,
             on_progress=_embedding_steps(step, 0.1, 0.9),

@@ -154,11 +154,22 @@ def test_library_settings_default_to_the_installed_database_not_enabled():
         ('[library]\nsource = 3\n', "source 应是"),
         ('[library]\nsource = "/no/such/laws"\n', "/no/such/laws 不存在"),
         ('[library]\nsourse = "x"\n', r"\[library\] 里有不认识的设置 \['sourse'\]"),
+        ('[library]\nmin_evidence = 1.5\n', "min_evidence 应是 0 到 1 之间的数"),
+        ('[library]\nmin_evidence = "0.9"\n', "min_evidence 应是 0 到 1 之间的数"),
     ],
 )
 def test_bad_library_settings_are_named(tmp_path, library, message):
     with pytest.raises(ValueError, match=message):
         load_settings(settings_file(tmp_path, library), env={})
+
+
+def test_an_index_with_the_library_has_its_own_abstention_threshold(engine):
+    s = engine.settings
+    assert s.library.min_evidence is not None and s.library.min_evidence != s.answer.min_evidence
+    assert s.answer_for(False) == s.answer
+    assert engine.composer.config.min_evidence == s.library.min_evidence
+    # The index pins the threshold it was built for: the library's.
+    assert engine.manifest["assets"]["answer"]["min_evidence"] == s.library.min_evidence
 
 
 def test_library_source_from_the_environment(tmp_path):
