@@ -209,7 +209,8 @@ def build_index(
     Embedding goes through the cache in ``cache_dir``, batch by batch (``index/cache.py``): a
     killed build keeps what it embedded, and the next build embeds only the rest. Texts whose
     vectors ship in ``seeds`` (``index/seeds.py``: computed with exactly this model) are taken from
-    there instead of embedded; the manifest's ``seeded`` says how many, and from what.
+    there instead of embedded (the file is read only when the cache lacks some text); the manifest's
+    ``seeded`` says how many, and from what.
     ``progress`` shows a bar with counts and the time left; ``on_progress(done, total)`` is
     told after each batch. ``library`` (what the statute library added, ``ingest/combine.py``)
     is recorded in the manifest; a rebuild keeps the library when the index had it.
@@ -233,7 +234,8 @@ def build_index(
         return current | {"unchanged": True, "embedded": 0, "build_seconds": round(time.perf_counter() - t0, 3)}
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
-    shipped = read_seeds(seeds, assets.model, embedder.dim) if seeds is not None else None
+    # The shipped vectors (20 MB, 0.3 s to read) only when the cache lacks some text: not on every upload.
+    shipped = read_seeds(seeds, assets.model, embedder.dim) if seeds is not None and cache.missing(texts) else None
     seeded = cache.seed(shipped.keys, shipped.vectors, texts) if shipped is not None else 0
     vectors, embedded = cache.embed(texts, embedder, progress, on_progress)
     manifest = {
@@ -322,13 +324,15 @@ def check_assets(path: Path, manifest: dict, installed: Assets) -> None:
 
 
 def load_index(
-    path: Path, *, model: str | None = None, dim: int | None = None, installed: Assets | None = None
+    path: Path, *, model: str | None = None, dim: int | None = None,
+    installed: Assets | Callable[[dict], Assets] | None = None,
 ) -> IndexData:
     """Load and validate an index folder. ``model``/``dim`` are what the caller will query with.
 
     Every file is checked against the manifest's checksums, and the assets the index was built
     with against ``installed`` (by default ``installed_assets`` of the package's own files for
-    the index's model, with the answer settings unchecked).
+    the index's model, with the answer settings unchecked); a callable is given the manifest,
+    for assets that depend on what the index holds (the library's calibrated settings).
     """
     path = Path(path)
     manifest = read_manifest(path)
@@ -339,6 +343,8 @@ def load_index(
     if dim is not None and manifest.get("dim") != dim:
         raise IndexMismatchError(f"索引向量维度是 {manifest.get('dim')}，当前模型输出 {dim} 维。{FIX}")
     verify_checksums(path, manifest)
+    if callable(installed):
+        installed = installed(manifest)
     check_assets(path, manifest, installed or installed_assets(str(manifest.get("model"))))
     where = "assets"
     try:

@@ -79,6 +79,10 @@ def test_a_build_takes_seeded_texts_and_embeds_only_the_rest(tmp_path, corpus):
     dense = load_index(tmp_path / "index").dense.index.reconstruct_n(0, len(texts))
     assert np.abs(dense[:2] - seeded.vectors[:2]).max() < 2e-3
     assert np.allclose(dense[2], FakeEmbedder().embed_documents([texts[2]])[0])
+    # Everything is cached now: another build does not read the shipped file at all.
+    again = build_index(tmp_path / "index2", corpus.chunks, corpus.sources, emb,
+                        cache_dir=tmp_path / "cache", seeds=tmp_path / "v.npz")
+    assert again["embedded"] == 0 and again["seeded"] is None
 
 
 def test_seeds_of_another_model_are_not_used(tmp_path, corpus):
