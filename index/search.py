@@ -265,9 +265,8 @@ class Searcher:
         if not cfg.keys_neighbors or (cfg.keys_scope == "library" and not self.data.manifest.get("library")):
             return None
         if self._keys is None:
-            path = getattr(self.data.pinned, "keys_path", None)
-            keys = QuestionKeys.load(path) if path is not None and path.is_file() else None
-            if keys is None or keys.model != self.embedder.name or keys.dim != self.embedder.dim:
+            keys = QuestionKeys.load(self.data.pinned.keys_path)  # checked against the manifest at load
+            if keys.model != self.embedder.name or keys.dim != self.embedder.dim:
                 self._keys = ResolvedKeys(np.zeros((0, self.embedder.dim), np.float32), ())
             else:
                 self._keys = keys.resolve(
@@ -390,9 +389,10 @@ class Searcher:
         got = self.backend.retrieve(request)
         dense, sparse, engine_fused = got.dense, got.sparse, got.fused
         keyed: dict[int, float] = {}
-        nearest = self.keys.nearest(qvec, cfg.keys_neighbors, cfg.keys_min_similarity) if self.keys is not None else []
+        keys = self.keys
+        nearest = keys.nearest(qvec, cfg.keys_neighbors, cfg.keys_min_similarity) if keys is not None else []
         if nearest:
-            keyed = {r: s for r, s in self.keys.dense(nearest, cfg.keys_offset) if flt.admits(self.chunks[r])}
+            keyed = {r: s for r, s in keys.dense(nearest, cfg.keys_offset) if flt.admits(self.chunks[r])}
             if keyed:  # the keys change the dense ranking, so the Searcher fuses
                 own = dict(dense)
                 dense = [(r, own.get(r)) for r, _ in merge_dense(dense, list(keyed.items()), cfg.candidates)]
@@ -408,7 +408,7 @@ class Searcher:
                 k=cfg.rrf_k,
             )
         if nearest and (cfg.keys_law_prior or cfg.keys_heading_prior):
-            self._route(fused, nearest)
+            self._route(fused, keys, nearest)
         d_info = {r: (i + 1, s) for i, (r, s) in enumerate(dense)}
         s_info = {r: (i + 1, s) for i, (r, s) in enumerate(sparse)}
         ranked = exact_rows + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact_rows]
@@ -429,11 +429,11 @@ class Searcher:
         timings["total"] = time.perf_counter() - t0
         return SearchResult(query, hits, expansion, named, timings, more, fixes, q)
 
-    def _route(self, fused: dict[int, float], nearest: list[tuple[int, float]]) -> None:
+    def _route(self, fused: dict[int, float], keys: ResolvedKeys, nearest: list[tuple[int, float]]) -> None:
         """Add the keys' law and chapter votes to the fused scores (index/keys.py), in place."""
         cfg, chunks = self.config, self.chunks
-        laws = self.keys.votes(nearest, lambda r: chunks[r].law, cfg.keys_neighbors)
-        heads = self.keys.votes(nearest, lambda r: _chapter(chunks[r]), cfg.keys_neighbors)
+        laws = keys.votes(nearest, lambda r: chunks[r].law, cfg.keys_neighbors)
+        heads = keys.votes(nearest, lambda r: _chapter(chunks[r]), cfg.keys_neighbors)
         for r in fused:
             c = chunks[r]
             if c.kind == "statute":

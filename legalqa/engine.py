@@ -163,11 +163,8 @@ class Engine:
                 from legalqa.index.store import load_index
 
                 emb = self.embedder
-                from legalqa.index.store import read_manifest
-
-                library = bool(read_manifest(self.settings.index_dir).get("library"))
                 data = load_index(self.settings.index_dir, model=emb.name, dim=emb.dim,
-                                  installed=self._assets(library))
+                                  installed=lambda manifest: self._assets(bool(manifest.get("library"))))
                 searcher = Searcher(data, emb, self.settings.search, backend=self._backend(data))
                 self._loaded = _Loaded(stamp, searcher)
             return self._loaded
