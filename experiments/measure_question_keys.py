@@ -90,6 +90,18 @@ def main() -> int:
         law_mask[law] = np.array([c.law == law and c.status not in ("已废止", "历史版本") for c in s.chunks])
     head_of = [(c.law, c.heading_path[-1] if c.heading_path else "") for c in s.chunks]
 
+    def neighbor_votes(i: int, qid: str, km: int, group: list, floor: float) -> dict:
+        """Share of the km nearest keys (never the question's own, none below floor) per group of their rows."""
+        sims = key_vecs @ qvecs[i]
+        if qid in key_id:
+            sims[key_id[qid]] = -9
+        votes: dict = {}
+        for j in np.argsort(-sims)[:km]:
+            if sims[j] >= floor:
+                for g in {group[r] for r in key_rows[j]}:
+                    votes[g] = votes.get(g, 0) + 1.0 / km
+        return votes
+
     def variant(mode: str, m: int, x: float, bw: float = 1.0, rk: int | None = None, law_boost: float = 0.0,
                 km: int = 10, kd: float = 0.02, head_boost: float = 0.0, inlaw: int = 0,
                 prf: float = 0.0, prf_n: int = 20, floor: float = -1.0) -> dict:
@@ -103,13 +115,7 @@ def main() -> int:
                 for r, sc in key_dense(i, q.id, km, kd):
                     merged[r] = max(merged.get(r, -9), sc)
                 if inlaw:
-                    sims = key_vecs @ qvecs[i]
-                    if q.id in key_id:
-                        sims[key_id[q.id]] = -9
-                    votes: dict = {}
-                    for j in np.argsort(-sims)[:km]:
-                        for law in {law_of[r] for r in key_rows[j]}:
-                            votes[law] = votes.get(law, 0) + 1
+                    votes = neighbor_votes(i, q.id, km, law_of, -1.0)
                     if votes:
                         top_law = max(votes, key=votes.get)
                         sc, rws = s.backend.data.dense.search(qvecs[i], inlaw, law_mask[top_law])
@@ -130,21 +136,8 @@ def main() -> int:
                 for r in fused:
                     fused[r] += prf * pv.get(law_of[r], 0.0)
             if law_boost:
-                sims = key_vecs @ qvecs[i]
-                if q.id in key_id:
-                    sims[key_id[q.id]] = -9
-                votes: dict = {}
-                for j in np.argsort(-sims)[:km]:
-                    if sims[j] < floor:
-                        continue
-                    for law in {law_of[r] for r in key_rows[j]}:
-                        votes[law] = votes.get(law, 0) + 1.0 / km
-                hv: dict = {}
-                for j in np.argsort(-sims)[:km]:
-                    if sims[j] < floor:
-                        continue
-                    for h in {head_of[r] for r in key_rows[j]}:
-                        hv[h] = hv.get(h, 0) + 1.0 / km
+                votes = neighbor_votes(i, q.id, km, law_of, floor)
+                hv = neighbor_votes(i, q.id, km, head_of, floor)
                 for r in fused:
                     fused[r] += law_boost * votes.get(law_of[r], 0.0) + head_boost * hv.get(head_of[r], 0.0)
             order = exact + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact]
