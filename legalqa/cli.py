@@ -127,20 +127,9 @@ def _read_text_or_file(value: str) -> str:
     return value
 
 
-VERIFY_LABELS = {
-    "exact": "引文与原文一致",
-    "differs": "引文与原文不同",
-    "not_a_quote": "不是原文引用（概括/改写）",
-    "no_quote": "条文存在，其后没有引文",
-    "not_found": "语料中没有这一条",
-    "unknown_law": "语料中没有这部法律",
-    "wrong_paragraph": "款/项不对（超出本条款数，或引文是另一款）",
-    "nonexistent": "这一条不存在（超出该法条文范围）",
-    "repealed": "该法已废止或不是现行版本",
-}
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
+    from legalqa.qa.models import STATUS_LABELS
+
     report = _engine(args).verify(_read_text_or_file(args.text))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -148,12 +137,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if not report.citations:
         print("没有找到法条引用。")
     for c in report.citations:
-        print(f"{c.citation}（原文写作“{c.raw}”）：{VERIFY_LABELS.get(c.status, c.status)}")
+        print(f"{c.citation}（原文写作“{c.raw}”）：{STATUS_LABELS.get(c.status, c.status)}")
         if c.detail():
             print(f"    {c.detail()}")
         for d in c.check.differences if c.check is not None else ():
             print(f"    {d.describe()}")
-    print("统计：" + "，".join(f"{VERIFY_LABELS.get(k, k)} {v}" for k, v in report.counts().items()))
+    print("统计：" + "，".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in report.counts().items()))
     return 0
 
 

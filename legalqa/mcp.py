@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from legalqa.engine import AnswerCheckError, Engine
 from legalqa.http import API_KEY_ENV, MAX_K, FilterModel, ServeOptions, is_loopback, validation_message
 from legalqa.index.config import MAX_QUERY_CHARS
+from legalqa.qa.models import STATUS_LABELS, STATUSES
 
 INSTRUCTIONS = """legalqa：中国法律检索与有据回答（语料是官方法条原文，另有解读文章）。
 - 回答法律问题时先调用 ask：它只用法条原文作答，每句引文都核对过、注明到款；证据不足时它会拒答（abstained=true），这时不要自己编造法条。
@@ -182,12 +183,10 @@ class CitationCheck(_Out):
     quote: str | None = Field(description="引用后面引号里的文字 / the quoted words after the citation")
     check: QuoteCheck | None
     official: str | None = Field(description="这一条的原文")
-    status: Literal["exact", "differs", "not_a_quote", "no_quote", "wrong_paragraph", "not_found", "nonexistent",
-                    "unknown_law", "repealed"] = Field(
-        description="exact 引文与原文一致；differs 引文与原文不同；not_a_quote 概括而非引用；no_quote 条文存在、其后没有引文；"
-        "wrong_paragraph 款/项不对；not_found 索引中没有这一条；nonexistent 这一条不存在（超出该法条文范围）；"
-        "unknown_law 索引中没有这部法律；repealed 该法已废止或不是现行版本（successor 为现行法）"
+    status: Literal[*STATUSES] = Field(
+        description="；".join(f"{s} {label}" for s, label in STATUS_LABELS.items()) + "（repealed 时 successor 为现行法）"
     )
+    detail: str = Field(description="为什么给出这个结论：取代它的现行法、该法最后一条、本条有几款等 / why, in one line")
     law: str | None = Field(description="法律全称")
     article: int | None
     suffix: int

@@ -15,6 +15,21 @@ from legalqa.ingest.citations import article_label, canonical
 DISCLAIMER = "以上内容是根据所列来源整理的一般性法律信息，不构成针对个案的法律意见；具体情况请咨询执业律师。"
 
 
+# Every status a citation check can give, with what it means in the words every face shows.
+STATUS_LABELS = {
+    "exact": "引文与法条原文一致",
+    "differs": "引文与法条原文不同",
+    "not_a_quote": "不是原文引用（概括或改写）",
+    "no_quote": "条文存在，其后没有引文",
+    "wrong_paragraph": "款/项不对（超出本条款数，或引文是另一款）",
+    "not_found": "语料中没有这一条",
+    "nonexistent": "这一条不存在（超出该法条文范围）",
+    "unknown_law": "语料中没有这部法律",
+    "repealed": "该法已废止或不是现行版本",
+}
+STATUSES = tuple(STATUS_LABELS)
+
+
 @dataclass(frozen=True)
 class Ref:
     """A statute citation as data: law (full name), article number, 之X suffix, 款 and 项."""

@@ -43,8 +43,6 @@ MAX_VERIFY_CHARS = 200_000
 NEAR_QUOTE_ABOVE = 0.8
 # ... and at least this long: a short phrase that reuses the article's words (按一般保证承担责任) is a summary.
 NEAR_QUOTE_MIN_CHARS = 20
-STATUSES = ("exact", "differs", "not_a_quote", "no_quote", "wrong_paragraph", "not_found", "nonexistent",
-            "unknown_law", "repealed")
 # A block under a citation that starts like this explains the article; it does not quote it.
 _COMMENTARY = re.compile(r"\s*(?:本条|该条|这条|此条|这一条|该规定|这一规定|意思是|也就是说|即)")
 _ITEM_LINE = re.compile(r"(?m)^\s*[（(][一二三四五六七八九十]+[）)]")
@@ -103,7 +101,7 @@ class CitationCheck:
     quote: str | None = None  # the words the text gives as the article's, if any
     check: QuoteCheck | None = None
     official: str | None = None  # the article's official text
-    status: str = "no_quote"  # one of STATUSES
+    status: str = "no_quote"  # one of qa.models.STATUSES
     law: str | None = None
     article: int = 0
     suffix: int = 0
@@ -166,7 +164,7 @@ class VerifyReport:
         return out
 
     def to_dict(self) -> dict:
-        return {"counts": self.counts(), "citations": [asdict(c) for c in self.citations]}
+        return {"counts": self.counts(), "citations": [asdict(c) | {"detail": c.detail()} for c in self.citations]}
 
 
 def verify_text(text: str, searcher: Searcher | StatuteSource) -> VerifyReport:

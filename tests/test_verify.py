@@ -13,7 +13,8 @@ from legalqa.ingest.aliases import AliasTable
 from legalqa.ingest.crosscheck import mask_markdown, presented_after, similarity
 from legalqa.ingest.models import Chunk, Span
 from legalqa.qa.lawinfo import LawInfo, derive_law_info, is_commencement, repealed_laws, statute_source
-from legalqa.qa.verify import STATUSES, verify_text
+from legalqa.qa.models import STATUSES
+from legalqa.qa.verify import verify_text
 
 CIVIL = "中华人民共和国民法典"
 CIVIL_1260 = (

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from legalqa.qa.models import STATUS_LABELS as VERIFY_STATUS_LABELS
 from legalqa.qa.models import Answer, Citation, Disclaimer, SourceList
 from legalqa.qa.render import to_html
 
@@ -30,17 +31,9 @@ TEXT_STYLE = "white-space:pre-wrap;line-height:1.85;font-size:1rem"
 ANSWER_STYLE = "line-height:1.85;font-size:1rem"
 
 KIND_LABELS = {"statute": "法条", "article": "文章"}
-STATUS_LABELS = {
-    "exact": "✅ 引文与法条原文一致",
-    "differs": "⚠️ 引文与法条原文不同",
-    "not_a_quote": "ℹ️ 不是原文引用（概括或改写）",
-    "no_quote": "✅ 条文存在（其后没有引文）",
-    "not_found": "❌ 语料中没有这一条",
-    "unknown_law": "❓ 语料中没有这部法律",
-    "wrong_paragraph": "❌ 款/项不对",
-    "nonexistent": "❌ 这一条不存在",
-    "repealed": "⚠️ 该法已废止或不是现行版本",
-}
+_ICONS = {"exact": "✅", "no_quote": "✅", "differs": "⚠️", "repealed": "⚠️", "not_a_quote": "ℹ️",
+          "unknown_law": "❓", "not_found": "❌", "wrong_paragraph": "❌", "nonexistent": "❌"}
+STATUS_LABELS = {status: f"{_ICONS[status]} {label}" for status, label in VERIFY_STATUS_LABELS.items()}
 
 
 def md_escape(text: object) -> str:
