@@ -152,15 +152,18 @@ def _versions() -> dict[str, str]:
 
 def content_key(
     chunks: list[Chunk], sources: dict[str, str], embedder: Embedder, dense_kind: str, used_hints: dict[str, str],
-    assets: Assets, library: dict | None,
+    assets: Assets, library: dict | None, report: dict | None = None,
 ) -> str:
     """A hash of everything an index's files are made of: an index with the same key is this index.
 
-    The ingest report is left out (it differs only in timings when these agree).
+    Of the ingest report, its errors and warnings count (a file that failed to read changes no chunk,
+    but the index's report must say so); its timings do not.
     """
     h = hashlib.sha256()
+    problems = {k: (report or {}).get(k) for k in ("errors", "warnings")}
     settings = {"format": FORMAT, "model": embedder.name, "dim": int(embedder.dim), "dense_kind": dense_kind,
-                "versions": _versions(), "assets": assets.to_manifest(), "library": library, "hints": used_hints}
+                "versions": _versions(), "assets": assets.to_manifest(), "library": library, "hints": used_hints,
+                "report": problems}
     h.update(json.dumps(settings, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     for c in chunks:
         h.update(json.dumps(c.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8"))
@@ -227,7 +230,7 @@ def build_index(
     t0 = time.perf_counter()
     assets = assets or installed_assets(embedder.name)
     used = {c.citation: hints[c.citation] for c in chunks if hints and c.citation in hints}
-    key = content_key(chunks, sources, embedder, dense_kind, used, assets, library)
+    key = content_key(chunks, sources, embedder, dense_kind, used, assets, library, report)
     # An engine backend syncs incrementally itself (and may have changed outside this folder): always sync it.
     current = _unchanged(out_dir, key) if engine is None else None
     if current is not None:

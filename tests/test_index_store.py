@@ -263,3 +263,16 @@ def test_a_rebuild_from_the_same_inputs_leaves_the_index_alone(tmp_path, corpus)
     assert load_index(path).chunks[0].status == "已废止"
     other = build_index(path, changed, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache", dense_kind="hnsw")
     assert "unchanged" not in other and other["dense_kind"] == "hnsw"
+
+
+def test_a_new_read_error_rewrites_the_report_though_no_chunk_changed(tmp_path, corpus):
+    path = tmp_path / "index"
+    build_index(path, corpus.chunks, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache",
+                report={"errors": [], "seconds": 1.0})
+    timing_only = build_index(path, corpus.chunks, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache",
+                              report={"errors": [], "seconds": 2.0})
+    assert timing_only["unchanged"] is True
+    failed = {"errors": ["user-docs/坏文件.docx：无法读取"], "seconds": 1.0}
+    rebuilt = build_index(path, corpus.chunks, corpus.sources, FakeEmbedder(), cache_dir=tmp_path / "cache",
+                          report=failed)
+    assert "unchanged" not in rebuilt and load_index(path).report["errors"] == failed["errors"]
