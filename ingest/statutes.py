@@ -439,7 +439,11 @@ class _Parser:
         if item:
             # Numbered as the text numbers it: a citation's 第（三）项 names the line marked （三）,
             # even where a source drops a marker before it.
-            para[2].append((begin, end, cn_to_int(item.group(0)[1:-1])))
+            try:
+                number = cn_to_int(item.group(0)[1:-1])
+            except ValueError:  # a mistyped marker such as （一一）: the next number in the 款
+                number = len(para[2]) + 1
+            para[2].append((begin, end, number))
 
     def _set_heading(self, heading: str) -> None:
         level = heading_level(heading)

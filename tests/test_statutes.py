@@ -154,6 +154,12 @@ def test_items_belong_to_the_paragraph_that_introduces_them():
     assert a.text.startswith("有下列情形之一的，适用本法：\n\n（一）甲；")
 
 
+def test_a_mistyped_item_marker_takes_the_next_number_instead_of_failing_the_file():
+    md = "# 中华人民共和国示例法\n\n第一条 有下列情形之一的，适用本法：\n\n（一）甲；\n\n（一一）乙；\n\n（三）丙。\n"
+    a = by_label(parse_statute(md))["第一条"]
+    assert [(k, s.index, s.text) for k, s in a.items] == [(1, 1, "（一）甲；"), (1, 2, "（一一）乙；"), (1, 3, "（三）丙。")]
+
+
 def test_heading_paths():
     arts = by_label(parse_statute(MD))
     assert arts["第一条"].heading_path == ("第一编 总则", "第一章 一般规定")
