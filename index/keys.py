@@ -98,7 +98,7 @@ class QuestionKeys:
                 key, law, article, suffix = z["key"], z["law"], z["article"], z["suffix"]
         except FileNotFoundError as exc:
             raise KeysError(f"找不到问题键文件 {path}：{fix}") from exc
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a bad zip, a truncated array, a missing field: all unreadable
             raise KeysError(f"问题键文件 {path} 无法读取（{exc}）：{fix}") from exc
         targets: list[list[Article]] = [[] for _ in range(len(vectors))]
         for i, la, a, s in zip(key.tolist(), law.tolist(), article.tolist(), suffix.tolist(), strict=True):

@@ -67,6 +67,9 @@ def test_a_damaged_or_missing_file_names_the_file_and_the_fix(tmp_path):
     bad.write_bytes(b"not a zip")
     with pytest.raises(KeysError, match="k.npz.*scripts/train_keys.py"):
         QuestionKeys.load(bad)
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(KeysError, match="empty.npz 无法读取.*scripts/train_keys.py"):
+        QuestionKeys.load(tmp_path / "empty.npz")
     with pytest.raises(KeysError, match="找不到问题键文件"):
         QuestionKeys.load(tmp_path / "none.npz")
 
