@@ -23,24 +23,22 @@ class FaissBackend(Backend):
         self.data = data
         # One search asks for BM25 twice (the ranking, then the scores of dense-only hits): compute once.
         self._bm25 = lru_cache(maxsize=16)(self.data.sparse.scores)
-        self._masks: dict = {}
+        self._mask = lru_cache(maxsize=32)(self._compute_mask)  # thread-safe: one Searcher serves HTTP threads
 
     def _allowed(self, request: Request) -> np.ndarray | None:
         """The admitted rows, or None when the filter admits every row; one pass over the chunks per filter."""
-        f = request.filters
-        if f not in self._masks:
-            mask = np.fromiter((f.admits(c) for c in self.data.chunks), dtype=bool, count=len(self.data.chunks))
-            if len(self._masks) >= 32:
-                self._masks.pop(next(iter(self._masks)))
-            self._masks[f] = None if mask.all() else mask
-        return self._masks[f]
+        return self._mask(request.filters)
+
+    def _compute_mask(self, f) -> np.ndarray | None:
+        mask = np.fromiter((f.admits(c) for c in self.data.chunks), dtype=bool, count=len(self.data.chunks))
+        return None if mask.all() else mask
 
     def retrieve(self, request: Request) -> Retrieved:
         allowed = self._allowed(request)
         if allowed is not None and not allowed.any():
             return Retrieved([], [])
         d_scores, d_rows = self.data.dense.search(request.vector, request.candidates, allowed)
-        dense = [(int(r), float(s)) for s, r in zip(d_scores, d_rows, strict=True) if allowed is None or allowed[r]]
+        dense = [(int(r), float(s)) for s, r in zip(d_scores, d_rows, strict=True)]  # faiss applied the filter
         bm = self._bm25(request.text)
         masked = bm if allowed is None else np.where(allowed, bm, -1.0)
         order = np.argsort(-masked, kind="stable")[: request.candidates]
