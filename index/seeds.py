@@ -15,12 +15,12 @@ is served: a changed database, hint or ``embed_text`` costs embedding time, neve
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from legalqa.index.assets import sha256_file
 
 DEFAULT_SEEDS = Path(__file__).with_name("data") / "library_vectors.npz"
 
@@ -68,12 +68,4 @@ def read_seeds(path: str | Path, model: dict, dim: int | None = None) -> Seeds |
         return None
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors /= np.where(norms > 0, norms, 1.0)  # float16 storage: normalize again
-    return Seeds(tuple(bytes(r).hex() for r in raw), vectors, info | {"sha256": _sha256(path), "file": path.name})
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return Seeds(tuple(bytes(r).hex() for r in raw), vectors, info | {"sha256": sha256_file(path), "file": path.name})
