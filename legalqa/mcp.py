@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 from legalqa.engine import AnswerCheckError, Engine
 from legalqa.http import API_KEY_ENV, MAX_K, FilterModel, ServeOptions, is_loopback, validation_message
 from legalqa.index.config import MAX_QUERY_CHARS
+from legalqa.ingest.models import NOT_IN_FORCE
 from legalqa.qa.models import STATUS_LABELS, STATUSES
 
 INSTRUCTIONS = """legalqa：中国法律检索与有据回答（语料是官方法条原文，另有解读文章）。
@@ -324,7 +325,7 @@ def article_output(engine: Engine, law: str, article: int | str) -> ArticleOutpu
     number, suffix = parse_article(article)
     chunk = engine.article(full, number, suffix)
     if chunk is None:
-        held = sum(1 for c in searcher.chunks if c.kind == "statute" and c.law == full and c.provenance == "official")
+        held = next((entry["articles"] for entry in laws_output(engine) if entry["law"] == full), 0)
         raise ValueError(f"语料中没有{canonical(full, number, suffix)}（语料收录这部法律的 {held} 条）："
                          "请核对条号，或用 search_law 按内容查找")
     return ArticleOutput(
@@ -345,14 +346,24 @@ def article_output(engine: Engine, law: str, article: int | str) -> ArticleOutpu
 
 
 def laws_output(engine: Engine) -> list[dict]:
-    """The laws in the index: full name, aliases, how many of its articles it holds, status and version."""
-    out: dict[str, dict] = {}
+    """The laws in the index: full name, aliases, and its text in force: how many articles, status and version.
+
+    A law the index holds in several versions is described by the one in force (as an article lookup
+    answers); a law with none in force (a repealed one) by its newest version.
+    """
+    versions: dict[str, dict[tuple[bool, str], list]] = {}
     for c in engine.searcher.chunks:
         if c.kind == "statute" and c.law and c.provenance == "official":
-            entry = out.setdefault(c.law, {"law": c.law, "aliases": list(c.meta.get("aliases", [])), "articles": 0,
-                                           "status": c.status, "version": c.version})
-            entry["articles"] += 1
-    return [out[name] for name in sorted(out)]
+            versions.setdefault(c.law, {}).setdefault((c.status not in NOT_IN_FORCE, c.version or ""), []).append(c)
+    out = []
+    for law in sorted(versions):
+        texts = versions[law]
+        in_force = [chunks for (current, _), chunks in texts.items() if current]
+        chunks = [c for part in in_force for c in part] if in_force else texts[max(texts)]
+        newest = max(chunks, key=lambda c: c.version or "")
+        out.append({"law": law, "aliases": list(newest.meta.get("aliases", [])), "articles": len(chunks),
+                    "status": newest.status, "version": newest.version})
+    return out
 
 
 def _version() -> str:

@@ -402,3 +402,14 @@ def test_browse_finds_a_law_by_name_and_shows_each_version_apart(monkeypatch, en
     assert any("状态：已废止" in plain(w.value) for w in at.warning)
     at.text_input(key="lq_browse_find").set_value("没有这部法").run()
     assert any("没有名称含“没有这部法”的法律" in plain(i.value) for i in at.info)
+
+
+def test_the_mcp_law_list_describes_each_law_by_its_text_in_force(engine):
+    from legalqa.mcp import article_output, laws_output
+
+    laws = {entry["law"]: entry for entry in laws_output(engine)}
+    assert (laws[EXAMPLE]["articles"], laws[EXAMPLE]["version"]) == (2, "2024-12-25")  # not 4, not 2018
+    assert laws[EXAMPLE]["status"] not in ("已废止", "历史版本")
+    assert (laws[CONTRACT]["articles"], laws[CONTRACT]["status"]) == (2, "已废止")  # repealed: its own text
+    with pytest.raises(ValueError, match="语料收录这部法律的 2 条"):
+        article_output(engine, "示例法", 9)
