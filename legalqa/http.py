@@ -19,6 +19,7 @@ import ipaddress
 import json
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -142,13 +143,25 @@ def _problem(err: dict) -> str:
     return _PROBLEMS.get(kind, str(err.get("msg")))
 
 
-def validation_message(exc: RequestValidationError) -> str:
-    """One line naming each bad field, what it should be, and (abbreviated) what came."""
+# What pydantic puts in an error's location besides field names: the alternative of a union it tried.
+_TYPE_TAGS = frozenset({"body", "int", "str", "bool", "float", "none", "nullable"})
+
+
+def _field(part: object) -> bool:
+    """A location part that names a field (filters, law), not a type tag (str, list[str], literal[…], constrained-str)."""
+    text = str(part)
+    return text.isidentifier() and text not in _TYPE_TAGS
+
+
+def validation_message(errors: Iterable[dict]) -> str:
+    """One line naming each bad field, what it should be, and (abbreviated) what came.
+
+    ``errors``: pydantic's ``ValidationError.errors()`` (a FastAPI request's, or an MCP tool call's).
+    """
     parts, seen = [], set()
-    for err in exc.errors():
+    for err in errors:
         # A union type reports each alternative; the field and its first problem are enough.
-        loc = [str(x) for x in err.get("loc", ()) if x != "body" and not str(x).startswith(("str", "list["))]
-        where = ".".join(x for x in loc if not x.isdigit()) or "请求体"
+        where = ".".join(str(x) for x in err.get("loc", ()) if _field(x)) or "请求体"
         if where in seen:
             continue
         seen.add(where)
@@ -176,7 +189,7 @@ def create_app(engine: Engine | None = None, *, api_key: str | None = None,
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": validation_message(exc)}, status_code=422)
+        return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
 
     if api_key:
         @app.middleware("http")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hmac
 import json
 import sys
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal
 
@@ -229,24 +228,6 @@ def _tool_error(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
-@dataclass(frozen=True)
-class _Cleaned:
-    """A ValidationError's errors with pydantic's union tags (int, str, list[…], literal[…]) out of each location,
-    in the shape legalqa.http's message builder reads."""
-
-    items: list[dict]
-
-    @classmethod
-    def of(cls, exc: ValidationError) -> _Cleaned:
-        tags = ("int", "str", "bool", "none", "nullable")
-        return cls([err | {"loc": tuple(x for x in err["loc"] if str(x) not in tags
-                                        and not str(x).startswith(("list[", "literal[", "function-")))}
-                    for err in exc.errors()])
-
-    def errors(self) -> list[dict]:
-        return self.items
-
-
 class LegalqaServer(MCPServer):
     """An MCPServer whose failed tool calls carry the bare Chinese message, not the SDK's English wrapping."""
 
@@ -268,7 +249,7 @@ class LegalqaServer(MCPServer):
         except ToolError as exc:
             cause = exc.__cause__
             if isinstance(cause, ValidationError):
-                return _tool_error(validation_message(_Cleaned.of(cause)))
+                return _tool_error(validation_message(cause.errors()))
             if isinstance(cause, ToolError):  # raised by our tool with the user's message
                 return _tool_error(str(cause))
             raise

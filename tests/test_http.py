@@ -58,6 +58,8 @@ def test_a_bad_request_is_a_422_that_names_the_field(client, path, body, says):
     assert r.status_code == 422, r.text
     detail = r.json()["detail"]
     assert isinstance(detail, str) and detail.startswith("请求参数有误") and says in detail
+    # Only field names, never pydantic's type tags (literal[…], constrained-str, list[str]).
+    assert not any(tag in detail for tag in ("literal[", "constrained", "list[", ".str", ".int")), detail
 
 
 def test_an_unknown_law_is_a_422_from_the_searcher(client):
