@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from legalqa.ingest.models import Chunk
     from legalqa.ingest.pipeline import IngestReport
     from legalqa.qa.compose import Composer
+    from legalqa.qa.lawinfo import StatuteSource
     from legalqa.qa.models import Answer
     from legalqa.qa.verify import VerifyReport
 
@@ -48,6 +49,7 @@ class _Loaded:
     stamp: tuple  # manifest.json's (mtime_ns, inode, size): a rebuild changes it
     searcher: Searcher
     composer: Composer | None = None
+    statutes: StatuteSource | None = None  # law facts for verify, derived once per loaded index
 
 
 class Engine:
@@ -127,6 +129,19 @@ class Engine:
                 loaded = replace(loaded, composer=Composer(loaded.searcher, self.settings.answer_for(library)))
                 self._loaded = loaded
             return loaded.composer
+
+    @property
+    def statutes(self) -> StatuteSource:
+        """What citation checks look articles and law facts up in (status, successor, last article), derived
+        from the loaded index once: a pass over every chunk, so not on every verify."""
+        from legalqa.qa.lawinfo import statute_source
+
+        with self._lock:
+            loaded = self._current()
+            if loaded.statutes is None:
+                loaded = replace(loaded, statutes=statute_source(loaded.searcher))
+                self._loaded = loaded
+            return loaded.statutes
 
     @property
     def manifest(self) -> dict:
@@ -233,7 +248,7 @@ class Engine:
         """Check every citation in ``text``: does the article exist, and is the quote after it the law's words?"""
         from legalqa.qa.verify import verify_text
 
-        return verify_text(text, self.searcher)
+        return verify_text(text, self.statutes)
 
     def article(self, law: str, number: int, suffix: int = 0) -> Chunk | None:
         """One statute article by law (any alias) and number, or None when the index does not hold it."""

@@ -140,7 +140,8 @@ class IndexStatutes:
 
 
 def statute_source(searcher) -> StatuteSource:
-    """The searcher itself when it already answers ``law_info`` (a library index), else ``IndexStatutes`` over it."""
+    """``searcher`` itself when it already is a ``StatuteSource`` (an ``IndexStatutes``, a test's fake), else a new
+    ``IndexStatutes`` over it: a pass over every chunk, so callers that check often keep it (``Engine.statutes``)."""
     if isinstance(searcher, StatuteSource):
         return searcher
     return IndexStatutes(searcher)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
-from legalqa.qa.verify import MAX_VERIFY_CHARS, VerifyReport, verify_text
+from legalqa.qa.verify import MAX_VERIFY_CHARS, VerifyReport
 from legalqa.ui import resources
 from legalqa.ui.render import (
     STATUS_LABELS,
@@ -88,7 +88,7 @@ def page() -> None:
             st.session_state.pop(REPORT, None)
         else:
             try:
-                st.session_state[REPORT] = verify_text(text, srch)
+                st.session_state[REPORT] = resources.current().verify(text)  # law facts derived once per index
             except ValueError as exc:
                 st.warning(md_escape(str(exc)), icon="✍️")
                 st.session_state.pop(REPORT, None)
