@@ -20,6 +20,7 @@ problem becomes a finding in one category:
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from legalqa.eval.data import EvalDataError, Key
+from legalqa.eval.data import EvalDataError, Key, jsonl_lines
 from legalqa.eval.data import _citations as gold_citations
 from legalqa.eval.metrics import answer_citation_scores, article_level, bootstrap_interval, citation_metrics
 from legalqa.ingest.aliases import AliasTable
@@ -125,7 +126,7 @@ _Row = tuple[int, dict | None, str | None]  # (line, fields, or the reason the l
 
 def _jsonl_rows(text: str) -> list[_Row]:
     rows: list[_Row] = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(jsonl_lines(text), 1):
         if not line.strip():
             continue
         try:
@@ -142,7 +143,7 @@ def _jsonl_rows(text: str) -> list[_Row]:
 
 
 def _csv_rows(text: str) -> list[_Row]:
-    reader = csv.reader(text.splitlines(keepends=True))
+    reader = csv.reader(io.StringIO(text, newline=""))  # csv's own line ends, not str.splitlines's
     try:
         header = next(reader)
     except StopIteration:

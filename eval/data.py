@@ -78,12 +78,22 @@ def _errors(path: Path, errors: list[str]) -> EvalDataError:
     return EvalDataError(f"问题文件 {path} 有 {len(errors)} 处错误：\n" + "\n".join(shown) + more)
 
 
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines text: split at \n only (a \r before it dropped). ``str.splitlines`` would
+    also split at U+2028, U+0085 or a form feed, which ``json.dumps(ensure_ascii=False)`` writes raw
+    inside strings, and so break a valid line in two."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _read_lines(path: str | Path) -> tuple[Path, list[str]]:
     path = Path(path)
     if not path.is_file():
         raise EvalDataError(f"找不到问题文件 {path}：请用 --questions 指定一个存在的 .jsonl 文件")
     try:
-        return path, path.read_text(encoding="utf-8").splitlines()
+        return path, jsonl_lines(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         raise EvalDataError(f"问题文件 {path} 不是 UTF-8 编码（{exc}）：请另存为 UTF-8") from None
 

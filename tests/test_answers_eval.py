@@ -165,6 +165,19 @@ def test_every_bad_line_is_listed_at_once(tmp_path):
     assert all(f"a.jsonl:{n}:" in str(err.value) for n in (1, 2, 3))
 
 
+def test_line_separators_inside_an_answer_do_not_split_its_line(tmp_path):
+    import json
+
+    text = "第一段\u2028第二段\x0c第三段\u0085完"
+    jsonl = tmp_path / "a.jsonl"
+    jsonl.write_text(json.dumps({"id": "a", "answer": text}, ensure_ascii=False) + "\r\n"
+                     + json.dumps({"id": "b", "answer": "x"}) + "\n", encoding="utf-8")
+    assert [(i.id, i.answer) for i in load_answers(jsonl)] == [("a", text), ("b", "x")]
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text(f'id,answer\r\na,"{text}"\r\nb,"两行\n回答"\r\n', encoding="utf-8")
+    assert [(i.id, i.answer) for i in load_answers(csv_file)] == [("a", text), ("b", "两行\n回答")]
+
+
 def test_missing_and_non_utf8_files(tmp_path):
     with pytest.raises(AnswersDataError, match="找不到回答文件"):
         load_answers(tmp_path / "none.jsonl")
