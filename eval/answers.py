@@ -100,17 +100,32 @@ class AnswerItem:
 
 def load_answers(path: str | Path, aliases: AliasTable | None = None) -> list[AnswerItem]:
     """Read a .jsonl or .csv answers file; raise AnswersDataError listing every bad line and its fix."""
+    path = check_answers_path(path)
+    return parse_answers(path.read_bytes(), str(path), aliases)
+
+
+def check_answers_path(path: str | Path) -> Path:
+    """``path`` when it names an existing .jsonl or .csv file; else AnswersDataError with the fix.
+
+    Cheap, so ``legalqa eval --answers`` calls it before loading the index and the model.
+    """
     path = Path(path)
     if not path.is_file():
         raise AnswersDataError(f"找不到回答文件 {path}：请给出一个存在的 .jsonl 或 .csv 文件")
-    return parse_answers(path.read_bytes(), str(path), aliases)
+    _check_suffix(path.name)
+    return path
+
+
+def _check_suffix(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".jsonl", ".csv"):
+        raise AnswersDataError(f"回答文件 {name} 的扩展名应是 .jsonl 或 .csv，现在是 {suffix or '（无）'}")
+    return suffix
 
 
 def parse_answers(data: bytes | str, name: str, aliases: AliasTable | None = None) -> list[AnswerItem]:
     """The answers in ``data``, a file's content; ``name`` (its file name) gives the format and names it in errors."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".jsonl", ".csv"):
-        raise AnswersDataError(f"回答文件 {name} 的扩展名应是 .jsonl 或 .csv，现在是 {suffix or '（无）'}")
+    suffix = _check_suffix(name)
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")

@@ -227,7 +227,7 @@ def print_summary(rep: dict[str, Any], echo=print) -> None:
 def cmd_answers(args: argparse.Namespace) -> int:
     """`legalqa eval --answers FILE`: score another system's answers (eval/answers.py)."""
     from legalqa.eval import answers_report
-    from legalqa.eval.answers import load_answers
+    from legalqa.eval.answers import check_answers_path, load_answers
     from tqdm import tqdm
 
     from legalqa.config import load_settings
@@ -238,6 +238,7 @@ def cmd_answers(args: argparse.Namespace) -> int:
                                       ("--gate", args.gate), ("--anchor", args.anchor)) if given]
     if clash:
         raise EvalDataError(f"--answers 评测的是回答文件，不能与 {'、'.join(clash)} 同用：请去掉它们")
+    check_answers_path(args.answers)  # a wrong path fails now, not after the index and model have loaded
     searcher = Engine(load_settings().with_cli(args.index, args.model)).searcher
     items = load_answers(args.answers, searcher.aliases)
     compare = answers_report.load_report(args.compare) if args.compare else None  # fails before scoring

@@ -254,6 +254,17 @@ def test_cli_refuses_options_of_the_question_eval(extra, capsys):
     assert "--answers 评测的是回答文件，不能与" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["none.jsonl", "answers.txt"])
+def test_cli_names_a_bad_answers_file_before_loading_the_index(tmp_path, monkeypatch, capsys, name):
+    from legalqa.cli import main
+    from legalqa.engine import Engine
+
+    (tmp_path / "answers.txt").write_text("id,answer\n", encoding="utf-8")
+    monkeypatch.setattr(Engine, "__init__", lambda *a, **k: pytest.fail("the engine was built before the file was checked"))
+    assert main(["eval", "--answers", str(tmp_path / name)]) == 2
+    assert ("找不到回答文件" if name == "none.jsonl" else "扩展名应是 .jsonl 或 .csv") in capsys.readouterr().err
+
+
 # --- speed ----------------------------------------------------------------------------------------------
 
 
