@@ -84,9 +84,20 @@ def load_report(path: str | Path) -> dict[str, Any]:
 
 
 def check_report(old: Any, name: str) -> None:
-    if not isinstance(old, dict) or old.get("meta", {}).get("kind") != "answers" or "answers" not in old:
+    """Raise AnswersDataError unless ``old`` has what a comparison reads: per-answer ids and findings, a summary."""
+    if not isinstance(old, dict) or not isinstance(old.get("meta"), dict) or old["meta"].get("kind") != "answers" \
+            or not isinstance(old.get("answers"), list):
         raise AnswersDataError(
             f"{name} 不是 `legalqa eval --answers` 写出的报告（没有 meta.kind = answers）：请给出用 --answers 写出的 report.json"
+        )
+    rows_ok = all(isinstance(r, dict) and "id" in r and isinstance(r.get("findings"), list)
+                  and all(isinstance(f, dict) and "category" in f and "citation" in f for f in r["findings"])
+                  for r in old["answers"])
+    summary = old.get("summary")
+    if not rows_ok or not isinstance(summary, dict) or not isinstance(summary.get("clean"), dict):
+        raise AnswersDataError(
+            f"{name} 缺少比较所需的字段（answers[].id、answers[].findings、summary.clean）：它可能被改过，"
+            "或来自不兼容的版本；请用当前的 legalqa eval --answers 重新生成"
         )
 
 
@@ -94,8 +105,9 @@ def check_report(old: Any, name: str) -> None:
 
 
 def _headline(summary: dict[str, Any]) -> dict[str, Any]:
-    out = {"clean_rate": summary["clean"]["rate"]}
-    out |= {f"{cat}_rate": summary["categories"][cat]["rate"] for cat in CATEGORIES}
+    out = {"clean_rate": summary["clean"].get("rate")}
+    # An older report may lack a category added since: its rate is unknown, not an error.
+    out |= {f"{cat}_rate": (summary.get("categories") or {}).get(cat, {}).get("rate") for cat in CATEGORIES}
     out |= {m: summary.get(m) for m in RATE_METRICS}
     return out
 

@@ -228,6 +228,21 @@ def test_compare_refuses_a_question_eval_report(tmp_path):
         answers_report.load_report(path)
 
 
+def test_compare_names_a_damaged_report_and_reads_an_older_one(tmp_path, fake_searcher):
+    items = load_answers(EXAMPLES / "answers.jsonl", fake_searcher.aliases)
+    old = answers_report.build(items, fake_searcher)
+    broken = json.loads(json.dumps(old))
+    del broken["answers"][0]["findings"]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(AnswersDataError, match="缺少比较所需的字段"):
+        answers_report.load_report(path)
+    older = json.loads(json.dumps(old))
+    del older["summary"]["categories"]["misquote"]  # a report written before a category existed
+    diff = answers_report.build(items, fake_searcher, compare=older)["compare"]
+    assert diff["summary"]["misquote_rate"] == [None, pytest.approx(3 / 18)] and diff["changed"] == []
+
+
 def test_cli_writes_the_report(tmp_path, capsys):
     from legalqa.cli import main
     from legalqa.config import load_settings
