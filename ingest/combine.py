@@ -18,7 +18,7 @@ Pure: the inputs are not changed.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from legalqa.ingest.library import Library
 from legalqa.ingest.models import NOT_IN_FORCE, Chunk
@@ -80,7 +80,6 @@ def combine(chunks: list[Chunk], sources: dict[str, str], library: Library) -> C
         "skipped": list(library.skipped),
         "cleaning": dict(library.cleaning),
         "read_seconds": round(library.seconds, 3),
-        "law_list": [_info_dict(info) for info in infos],
     }
     return Combined(chunks + kept, merged, summary, warnings)
 
@@ -103,9 +102,3 @@ def _version_warnings(library: Library, held: dict, supplied: Counter) -> list[s
                 )
     return out
 
-
-def _info_dict(info) -> dict:
-    data = asdict(info)
-    data["sources"] = list(info.sources)
-    data["problems"] = list(info.problems)
-    return data
