@@ -42,11 +42,15 @@ Names = Annotated[str, Field(min_length=1, max_length=200)]
 class FilterModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    law: Names | list[Names] | None = None
-    kind: Literal["statute", "article"] | list[Literal["statute", "article"]] | None = None
-    status: Names | list[Names] | None = None  # 现行有效 / 已被修改 / 已废止 / 历史版本 / all; none: laws in force
-    heading: Names | list[Names] | None = None  # 编/章/节: "第十三章 保证合同", "第三编" or "合同编"
-    collection: Names | list[Names] | None = None
+    law: Names | list[Names] | None = Field(None, description="法律全称或简称（如 民法典），可为列表 / law names")
+    kind: Literal["statute", "article"] | list[Literal["statute", "article"]] | None = Field(
+        None, description="statute（法条）或 article（解读文章）")
+    status: Names | list[Names] | None = Field(
+        None, description="现行有效、已被修改、已废止、历史版本，或 all（全部版本）；不写时只查现行的法律 / "
+                          "law versions; default: laws in force")
+    heading: Names | list[Names] | None = Field(
+        None, description="编、章或节：完整标题（第十三章 保证合同）、编号（第三编）或名称（合同编、保证合同）")
+    collection: Names | list[Names] | None = Field(None, description="default（语料）、library（法规库）或 user（上传的文档）")
 
     def as_dict(self) -> dict | None:
         out = self.model_dump(exclude_none=True)

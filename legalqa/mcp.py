@@ -211,8 +211,8 @@ class VerifyOutput(_Out):
 
 
 class Filters(FilterModel):
-    """限定来源（都可省略）/ restrict the sources: law = 法律全称或简称（如 民法典），可为列表；
-    kind = statute（法条）或 article（解读文章）；status = 时效性（如 现行有效）；collection = default 或 user。"""
+    """限定来源（都可省略，各字段的含义见其说明）/ restrict the sources: law, kind, status (default: laws in
+    force; all: every version), heading (编/章/节), collection."""
 
 
 Query = Annotated[str, Field(description=f"问题或关键词，1 到 {MAX_QUERY_CHARS} 字 / the question or keywords")]
