@@ -174,6 +174,34 @@ def validation_message(errors: Iterable[dict]) -> str:
     return "请求参数有误：" + "；".join(parts[:5])
 
 
+class RequireKey:
+    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <key>`` (serve and the MCP server)."""
+
+    def __init__(self, app, key: str):
+        self.app = app
+        self.expected = f"Bearer {key}".encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = json.dumps({"detail": f"需要 API 密钥：请求头 Authorization: Bearer <{API_KEY_ENV}>"},
+                                  ensure_ascii=False).encode()
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
+def warn_if_open(options: ServeOptions, key: str | None, what: str = "服务") -> None:
+    """Say on stderr that a server off loopback without a key is open to anyone who can reach the machine."""
+    if key is None and not is_loopback(options.host):
+        print(f"警告：{options.host}:{options.port} 上的{what}没有 API 密钥，任何能访问这台机器的人都能使用它。",
+              file=sys.stderr)
+
+
 def create_app(engine: Engine | None = None, *, api_key: str | None = None,
                allowed_hosts: list[str] | None = None) -> FastAPI:
     """The app over ``engine`` (default: an Engine from the settings).
@@ -196,13 +224,7 @@ def create_app(engine: Engine | None = None, *, api_key: str | None = None,
         return JSONResponse({"detail": validation_message(exc.errors())}, status_code=422)
 
     if api_key:
-        @app.middleware("http")
-        async def require_key(request: Request, call_next):
-            given = request.headers.get("authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
-                return JSONResponse({"detail": f"需要 API 密钥：请求头 Authorization: Bearer <{API_KEY_ENV}>"},
-                                    status_code=401)
-            return await call_next(request)
+        app.add_middleware(RequireKey, key=api_key)
 
     def guard(fn):
         try:
@@ -285,9 +307,7 @@ def serve(engine: Engine, options: ServeOptions) -> int:
     import uvicorn
 
     key, hosts = options.checked()
-    if not is_loopback(options.host) and key is None:
-        print(f"警告：{options.host}:{options.port} 上的服务没有 API 密钥，任何能访问这台机器的人都能使用它。",
-              file=sys.stderr)
+    warn_if_open(options, key)
     uvicorn.run(create_app(engine, api_key=key, allowed_hosts=hosts), host=options.host, port=options.port,
                 log_level="warning")
     return 0

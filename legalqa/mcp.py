@@ -17,7 +17,6 @@ The Engine loads the index and model on the first call, so the handshake is fast
 
 from __future__ import annotations
 
-import hmac
 import json
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -29,7 +28,7 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from legalqa.engine import AnswerCheckError, Engine
-from legalqa.http import API_KEY_ENV, MAX_K, FilterModel, ServeOptions, is_loopback, validation_message
+from legalqa.http import MAX_K, FilterModel, RequireKey, ServeOptions, validation_message, warn_if_open
 from legalqa.index.config import MAX_QUERY_CHARS
 from legalqa.ingest.models import NOT_IN_FORCE
 from legalqa.qa.models import STATUS_LABELS, STATUSES
@@ -419,27 +418,6 @@ def create_server(engine: Engine | None = None) -> MCPServer:
     return server
 
 
-class RequireKey:
-    """ASGI middleware: every HTTP request must carry ``Authorization: Bearer <key>``."""
-
-    def __init__(self, app, key: str):
-        self.app = app
-        self.expected = f"Bearer {key}".encode()
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
-            given = dict(scope.get("headers") or []).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
-                body = json.dumps({"detail": f"需要 API 密钥：请求头 Authorization: Bearer <{API_KEY_ENV}>"},
-                                  ensure_ascii=False).encode()
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
-
-
 def http_app(server: MCPServer, options: ServeOptions):
     """The streamable-HTTP app at /mcp, with serve's rules: loopback Host names, or a key off loopback."""
     from mcp.server.transport_security import TransportSecuritySettings
@@ -458,8 +436,6 @@ def http_app(server: MCPServer, options: ServeOptions):
 
 def run(engine: Engine, http: ServeOptions | None = None) -> int:
     """Serve ``engine`` over stdio, or over streamable HTTP at http://host:port/mcp, until interrupted."""
-    if http is not None:
-        http.checked()  # an unsafe setup fails before anything starts
     server = create_server(engine)
     if not (engine.settings.index_dir / "manifest.json").exists():
         print(f"警告：{engine.settings.index_dir} 还没有索引；先运行 legalqa ingest，否则每次调用都会报错。",
@@ -469,10 +445,8 @@ def run(engine: Engine, http: ServeOptions | None = None) -> int:
         return 0
     import uvicorn
 
-    app, key = http_app(server, http)
-    if key is None and not is_loopback(http.host):
-        print(f"警告：{http.host}:{http.port} 上的 MCP 服务没有 API 密钥，任何能访问这台机器的人都能使用它。",
-              file=sys.stderr)
+    app, key = http_app(server, http)  # an unsafe setup (a public address without a key) fails here
+    warn_if_open(http, key, "MCP 服务")
     print(f"legalqa MCP 服务：http://{http.host}:{http.port}/mcp", file=sys.stderr)
     uvicorn.run(app, host=http.host, port=http.port, log_level="warning")
     return 0
