@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 from legalqa.eval import answers_report
 from legalqa.eval.answers import CATEGORIES, CATEGORY_LABELS, AnswersDataError, parse_answers
-from legalqa.ingest.crosscheck import Difference, QuoteCheck
+from legalqa.ingest.crosscheck import QuoteCheck
 from legalqa.ui import resources
 from legalqa.ui.render import md_escape, official_html, quote_html, text_block
 
@@ -24,6 +24,7 @@ from legalqa.config import PROJECT
 
 SAMPLE = PROJECT / "eval" / "examples" / "answers.jsonl"
 REPORT = "lq_eval_answers_report"
+CHART = "lq_eval_answers_chart"
 
 
 def _pct(value: float | None) -> str:
@@ -64,6 +65,8 @@ def _run(data: bytes, name: str, compare_upload) -> None:
     )
     bar.progress(1.0, text=f"完成：{len(items)} 条回答，用时 {report['meta']['runtime_s']} 秒")
     st.session_state[REPORT] = report
+    with tempfile.TemporaryDirectory() as tmp:  # drawn once per report, not on every rerun of the page
+        st.session_state[CHART] = answers_report.plot(report, Path(tmp) / answers_report.CHART).read_bytes()
 
 
 def _summary(report: dict) -> None:
@@ -86,14 +89,15 @@ def _summary(report: dict) -> None:
              "准确率 95% 区间": _interval(summary.get(p + "precision_ci95"))}
             for level, p in (("条", "citation_"), ("款", "para_citation_"))
         ], hide_index=True, width="stretch")
-    with tempfile.TemporaryDirectory() as tmp:
-        chart = answers_report.plot(report, Path(tmp) / answers_report.CHART)
-        st.image(chart.read_bytes(), caption="各类问题在回答中所占比例（95% 区间）")
+    if st.session_state.get(CHART):
+        st.image(st.session_state[CHART], caption="各类问题在回答中所占比例（95% 区间）")
 
 
 def _quote_check(evidence: dict) -> QuoteCheck:
-    diffs = tuple(Difference(d["op"], d["official"], d["quoted"]) for d in evidence.get("differences", []))
-    return QuoteCheck("differs", evidence.get("similarity", 0.0), diffs, evidence.get("official", ""))
+    """A finding's evidence as the QuoteCheck it was made from (crosscheck's own reader)."""
+    return QuoteCheck.from_dict({"status": "differs", "similarity": evidence.get("similarity", 0.0),
+                                 "differences": evidence.get("differences", ()),
+                                 "matched_official": evidence.get("official", "")})
 
 
 def _finding(f: dict) -> None:
