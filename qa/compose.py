@@ -41,6 +41,7 @@ from legalqa.qa.models import (
     SourceEntry,
     SourceList,
     StatuteQuote,
+    citations_of,
 )
 from legalqa.qa.paragraphs import ParagraphModel, asked_terms
 from legalqa.qa.plan import (
@@ -262,21 +263,10 @@ def source_entries(blocks: list[Block]) -> tuple[SourceEntry, ...]:
     """One entry per run of quotes from one source under one citation: [3][4] 《…》第二百九十三条之一…"""
     entries: list[SourceEntry] = []
     last: tuple[str, str] | None = None
-    quoted: list[tuple[str, Quote, tuple[str, ...]]] = []
-    for b in blocks:
-        if isinstance(b, Lead):
-            quoted += [("article", q, b.heading_path) for q in b.quotes]
-        elif isinstance(b, StatuteQuote):
-            quoted += [("statute", q, b.heading_path) for q in b.quotes]
-        elif isinstance(b, Branch):
-            path = b.statutes[0].heading_path if b.statutes else ()
-            quoted.append(("statute", b.condition, path))
-            quoted += [("statute", q, st.heading_path) for st in b.statutes for q in st.quotes]
-    for kind, q, path in quoted:
-        if last == (q.citation, q.source_id):
-            e = entries[-1]
-            entries[-1] = replace(e, markers=e.markers + (q.n,))
+    for c in citations_of(blocks):  # marker order, which is reading order
+        if last == (c.citation, c.source_id):
+            entries[-1] = replace(entries[-1], markers=entries[-1].markers + (c.n,))
         else:
-            entries.append(SourceEntry((q.n,), q.citation, kind, path))
-        last = (q.citation, q.source_id)
+            entries.append(SourceEntry((c.n,), c.citation, c.kind, c.heading_path))
+        last = (c.citation, c.source_id)
     return tuple(entries)
