@@ -45,7 +45,6 @@ NEAR_QUOTE_ABOVE = 0.8
 NEAR_QUOTE_MIN_CHARS = 20
 # A block under a citation that starts like this explains the article; it does not quote it.
 _COMMENTARY = re.compile(r"\s*(?:本条|该条|这条|此条|这一条|该规定|这一规定|意思是|也就是说|即)")
-_ITEM_LINE = re.compile(r"(?m)^\s*[（(][一二三四五六七八九十]+[）)]")
 
 
 def self_check(answer: Answer, searcher: Searcher) -> list[str]:
@@ -242,12 +241,10 @@ def _paragraph_exists(c: CitationCheck, chunk: Chunk) -> bool:
         return False
     if c.item is None:
         return True
-    if c.paragraph is not None and chunk.paragraphs:
-        scope = chunk.paragraphs[c.paragraph - 1].text
-    else:
-        scope = chunk.text
-    c.items = len(_ITEM_LINE.findall(scope))
-    return c.item <= c.items
+    # The 项 as the parser numbered them, by their markers (a citation's 第（三）项 names the line marked （三）).
+    items = [s for k, s in chunk.items if c.paragraph is None or k == c.paragraph]
+    c.items = len(items)
+    return any(s.index == c.item for s in items)
 
 
 def _check_quote(c: CitationCheck, chunk: Chunk, text: str, masked: str, stop: int) -> None:
