@@ -49,23 +49,36 @@ def write_seeds(path: str | Path, seeds: Seeds) -> None:
     tmp.replace(path)
 
 
+class SeedsUnusable(ValueError):
+    """Shipped vectors that cannot serve this build; the message says why (for the build's warning)."""
+
+
 def read_seeds(path: str | Path, model: dict, dim: int | None = None) -> Seeds | None:
-    """The seeds in ``path`` when they were computed with exactly ``model`` (a ``model_pin``) and
-    have ``dim`` dimensions; None when the file is absent, unreadable or from another model (the
-    build then embeds)."""
-    path = Path(path)
-    if not path.is_file():
+    """``load_seeds``, or None when the file is absent or cannot serve this model (the build then embeds)."""
+    try:
+        return load_seeds(path, model, dim) if Path(path).is_file() else None
+    except SeedsUnusable:
         return None
+
+
+def load_seeds(path: str | Path, model: dict, dim: int | None = None) -> Seeds:
+    """The seeds in ``path``; SeedsUnusable unless they are readable, were computed with exactly ``model``
+    (a ``model_pin``) and have ``dim`` dimensions."""
+    path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             info = json.loads(str(z["info"]))
             if info.get("model") != dict(model):
-                return None
+                raise SeedsUnusable(f"{path.name} 是用另一个模型算的（{info.get('model')}），当前模型是 {dict(model)}")
             raw, vectors = z["keys"], z["vectors"].astype(np.float32)
-    except Exception:  # noqa: BLE001 - any unreadable file (bad zip, truncated array) means the same: embed instead
-        return None
-    if raw.ndim != 2 or raw.shape[1] != 32 or len(raw) != len(vectors) or (dim is not None and vectors.shape[1] != dim):
-        return None
+    except SeedsUnusable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable file (bad zip, truncated array) means the same
+        raise SeedsUnusable(f"{path.name} 无法读取（{exc}）：请重新安装 legalqa，或运行 scripts/build_seeds.py") from exc
+    if raw.ndim != 2 or raw.shape[1] != 32 or len(raw) != len(vectors):
+        raise SeedsUnusable(f"{path.name} 的键与向量对不上：请运行 scripts/build_seeds.py 重新生成")
+    if dim is not None and vectors.shape[1] != dim:
+        raise SeedsUnusable(f"{path.name} 的向量是 {vectors.shape[1]} 维，当前模型输出 {dim} 维")
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors /= np.where(norms > 0, norms, 1.0)  # float16 storage: normalize again
     return Seeds(tuple(bytes(r).hex() for r in raw), vectors, info | {"sha256": sha256_file(path), "file": path.name})

