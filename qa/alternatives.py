@@ -37,7 +37,14 @@ _CLAUSE_END = re.compile(r"[，,；;：:。]")
 _SENTENCE_END = re.compile(r"[；;：:。]")
 _PAIR = re.compile(r"(?:包括|分为)([\u4e00-\u9fff]{2,8})和([\u4e00-\u9fff]{2,8})。")
 _DEFINES = re.compile(r"[，,]为([\u4e00-\u9fff]{2,8})。$")
-_DEFAULT = re.compile(r"没有约定|未约定|约定不明")
+
+
+def _is_default(text: str) -> bool:
+    """A condition that applies when nothing (or nothing clear) was agreed: the law's default, by the same
+    reading of 没有约定 / 约定不明 as the 款 model's (qa.paragraphs.law_agreement)."""
+    return bool(law_agreement(text) & {"none", "unclear"})
+
+
 # Two clauses are parallel when difflib finds at least this share of them in common (less when they name
 # the two kinds of a pair: 一般保证的债权人… / 连带责任保证的债权人…).
 PARALLEL_RATIO = 0.5
@@ -193,7 +200,7 @@ class Structure:
         for c in self._statutes:
             for p in c.paragraphs:
                 cond = condition(p)
-                if cond is None or not _DEFAULT.search(cond.text):
+                if cond is None or not _is_default(cond.text):
                     continue
                 rest = p.text[cond.end - p.start :]
                 for pair in self.kinds.get(c.law, ()):
@@ -240,7 +247,7 @@ class Structure:
                     cond = condition(p)
                     if cond is None:
                         break
-                    pair.append(Side(cond, (Place(chunk, p),), default=bool(_DEFAULT.search(cond.text))))
+                    pair.append(Side(cond, (Place(chunk, p),), default=_is_default(cond.text)))
                 if len(pair) == 2:
                     pair.sort(key=lambda s: not s.default)
                     return Alternatives((pair[0], pair[1]))

@@ -114,7 +114,8 @@ def agreement_match(asked: str | None, law: frozenset[str]) -> float:
     return 1.0 if asked in law else -1.0
 
 
-def _pairs(text: str) -> set[str]:
+def char_pairs(text: str) -> set[str]:
+    """The character pairs of ``text`` that can say something (no punctuation, digit or Latin letter)."""
     return {text[i : i + 2] for i in range(len(text) - 1) if not _NOT_A_PAIR.search(text[i : i + 2])}
 
 
@@ -124,12 +125,12 @@ def span_features(asked: AskedTerms, spans: Sequence[Span]) -> np.ndarray:
         return np.zeros((0, len(FEATURES)))
     total = asked.own_weight or 1.0
     status = asked_agreement(asked.text)
-    asked_pairs = _pairs(asked.text)
+    asked_pairs = char_pairs(asked.text)
     rows = []
     for k, sp in enumerate(spans):
         others = "".join(o.text for j, o in enumerate(spans) if j != k)
         distinct = {t: w for t, w in asked.weights.items() if t in sp.text and t not in others}
-        other_pairs = _pairs(others)
+        other_pairs = char_pairs(others)
         rows.append([
             overlap(asked.weights, sp.text) / total,
             sum(distinct.values()) / total,

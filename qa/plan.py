@@ -15,13 +15,12 @@ from legalqa.index.sparse import tokenize
 from legalqa.ingest.citations import find_citations
 from legalqa.ingest.models import Chunk, Span
 from legalqa.qa.alternatives import Side, Structure, ruling, settle
-from legalqa.qa.paragraphs import AskedTerms, ParagraphModel, sibling_items
+from legalqa.qa.paragraphs import AskedTerms, ParagraphModel, char_pairs, sibling_items
 from legalqa.qa.terms import overlap
 
 if TYPE_CHECKING:
     from legalqa.qa.config import AnswerConfig
 
-_NOT_A_PAIR = re.compile(r"[\W\d_a-zA-Z]")  # a character pair with punctuation, a digit or Latin says nothing
 # A sentence keeps the closing quotation marks after its final punctuation: …关我什么事?”
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?[”’」』\"]*")
 
@@ -208,9 +207,8 @@ def pick_item(chunk: Chunk, para: Span, asked: AskedTerms, model: ParagraphModel
     best = items[model.rank(asked, items)[0]]
     around = para.text[: items[0].start - para.start] + "".join(s.text for s in items if s is not best)
     said = {t: w for t, w in asked.weights.items() if t not in around}
-    pairs = {asked.text[i : i + 2] for i in range(len(asked.text) - 1)}
-    return best if overlap(said, best.text) > 0 or any(p in best.text and p not in around for p in pairs
-                                                        if not _NOT_A_PAIR.search(p)) else None
+    return best if overlap(said, best.text) > 0 or any(
+        p in best.text and p not in around for p in char_pairs(asked.text)) else None
 
 
 def quote_spans(chunk: Chunk, para: Span | None, item: Span | None) -> tuple[Span, ...]:
