@@ -151,12 +151,14 @@ class Engine:
         """What the index is built with and checked against: installed files, model, calibrated settings
         (those for an index with the library when ``library``)."""
         from legalqa.index.assets import installed_for
+        from legalqa.qa.paragraphs import ParagraphModel
+        from legalqa.qa.select import CitationSelector
 
         answer = self.settings.answer_for(library)
-        if answer.selector == "model" and answer.selector_model and not Path(answer.selector_model).is_file():
-            from legalqa.qa.select import CitationSelector
-
-            CitationSelector.load(Path(answer.selector_model))  # raises SelectorError, which names the fix
+        for path, load in ((answer.selector_model if answer.selector == "model" else "", CitationSelector.load),
+                           (answer.paragraph_model, ParagraphModel.load)):
+            if path and not Path(path).is_file():
+                load(Path(path))  # raises SelectorError / ParagraphModelError, which names the file and the fix
         return installed_for(self.embedder.name, answer)
 
     def _stamp(self) -> tuple:

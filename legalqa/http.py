@@ -212,6 +212,7 @@ def create_app(engine: Engine | None = None, *, api_key: str | None = None,
     """
     from legalqa.index.search import QueryError
     from legalqa.index.store import IndexLoadError
+    from legalqa.qa.paragraphs import ParagraphModelError
     from legalqa.qa.select import SelectorError
 
     engine = engine or Engine()
@@ -231,7 +232,7 @@ def create_app(engine: Engine | None = None, *, api_key: str | None = None,
             return fn()
         except QueryError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        except (IndexLoadError, SelectorError) as exc:  # the server's files, not the request, need fixing
+        except (IndexLoadError, SelectorError, ParagraphModelError) as exc:  # the server's files need fixing
             raise HTTPException(status_code=503, detail=str(exc)) from exc
         except AnswerCheckError as exc:
             raise HTTPException(status_code=500, detail=str(exc)) from exc

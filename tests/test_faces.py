@@ -78,6 +78,20 @@ def test_http_missing_selector_model_is_503_with_the_fix(tmp_path, real_settings
     assert r.status_code == 503 and "train_selector.py" in r.json()["detail"]
 
 
+def test_http_missing_paragraph_model_is_503_naming_the_file(tmp_path, real_settings):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from legalqa.engine import Engine
+    from legalqa.http import create_app
+
+    answer = replace(real_settings.answer, paragraph_model=str(tmp_path / "none.json"))
+    client = TestClient(create_app(Engine(real_settings.with_(answer=answer))), base_url="http://localhost")
+    r = client.post("/ask", json={"question": "借款逾期怎么办"})
+    assert r.status_code == 503 and "none.json" in r.json()["detail"] and "train_paragraphs.py" in r.json()["detail"]
+
+
 def test_cli_search_json_and_errors(real_settings, capsys, monkeypatch):
     from legalqa.cli import main
 

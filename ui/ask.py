@@ -8,6 +8,7 @@ import streamlit as st
 from legalqa.index.search import QueryError
 from legalqa.index.store import IndexLoadError
 from legalqa.qa.models import DISCLAIMER, Answer
+from legalqa.qa.paragraphs import ParagraphModelError
 from legalqa.qa.select import SelectorError
 from legalqa.ui import resources
 from legalqa.ui.render import (
@@ -141,6 +142,8 @@ def _answer(question: str, controls: dict) -> dict:
         return {"role": "assistant", "level": "error", "text": f"索引无法使用：{exc}"}
     except SelectorError as exc:
         return {"role": "assistant", "level": "error", "text": f"引用选择模型无法使用：{exc}"}
+    except ParagraphModelError as exc:
+        return {"role": "assistant", "level": "error", "text": f"款项选择模型无法使用：{exc}"}
     except resources.AnswerCheckError as exc:
         log.error("answer failed self-check: %s", exc)
         return {"role": "assistant", "level": "error",
