@@ -67,6 +67,14 @@ class SearchConfig:
         object.__setattr__(self, "disabled_rules", frozenset(rules))
 
 
+class BackendConfigError(ValueError):
+    """A BackendConfig value it cannot take: ``setting`` is its [index] key, ``rule`` what it must be."""
+
+    def __init__(self, setting: str, value: object, rule: str) -> None:
+        self.setting, self.value, self.rule = setting, value, rule
+        super().__init__(f"[index] {setting} {rule}，现在是 {value!r}")
+
+
 @dataclass(frozen=True)
 class BackendConfig:
     """Where retrieval runs; legalqa/defaults.toml [index] overrides the defaults.
@@ -84,14 +92,15 @@ class BackendConfig:
     fusion: str = "engine"  # engine: RRF in Qdrant's Query API; local: RRF in the Searcher
 
     def __post_init__(self) -> None:
+        # The one check of these values, for settings files and Python callers alike; load_settings
+        # names where a bad value came from (the file or an environment variable).
         if self.name not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}. Currently, backend is {self.name!r}")
+            raise BackendConfigError("backend", self.name, f"只能是 {'、'.join(BACKENDS)}")
         if self.fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {FUSIONS}. Currently, fusion is {self.fusion!r}")
-        for name in ("uri", "path", "collection"):
-            if not isinstance(getattr(self, name), str):
-                raise ValueError(f"{name} must be text. Currently, {name} is {getattr(self, name)!r}")
-        if self.uri and not self.uri.startswith(("http://", "https://")):
-            raise ValueError(f"uri must start with http:// or https://. Currently, uri is {self.uri!r}")
-        if not self.collection.strip() or "/" in self.collection:
-            raise ValueError(f"collection must be a non-empty name without '/'. Currently, it is {self.collection!r}")
+            raise BackendConfigError("fusion", self.fusion, f"只能是 {'、'.join(FUSIONS)}")
+        if not isinstance(self.uri, str) or self.uri and not self.uri.startswith(("http://", "https://")):
+            raise BackendConfigError("uri", self.uri, "应是 http:// 或 https:// 开头的地址，例如 http://localhost:6333")
+        if not isinstance(self.collection, str) or not self.collection.strip() or "/" in self.collection:
+            raise BackendConfigError("collection", self.collection, "应是不含 / 的名字")
+        if not isinstance(self.path, str):
+            raise BackendConfigError("path", self.path, "应是文件夹路径（文字）")

@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from legalqa.index.config import BACKENDS, FUSIONS, BackendConfig, SearchConfig
 from legalqa.index.config import DENSE_KINDS as KINDS
+from legalqa.index.config import BackendConfig, BackendConfigError, SearchConfig
 from legalqa.qa.config import AnswerConfig
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -179,22 +179,14 @@ def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> S
 
 
 def _backend(section: dict, env, path: Path) -> BackendConfig:
-    """[index] with LEGALQA_BACKEND and LEGALQA_QDRANT_URL applied; each bad value named in Chinese."""
+    """[index] with LEGALQA_BACKEND and LEGALQA_QDRANT_URL applied; BackendConfig checks the values,
+    and a bad one is named here with where it came from (the environment variable or the file)."""
     name = env.get("LEGALQA_BACKEND") or section.get("backend", "faiss")
-    if name not in BACKENDS:
-        where = "环境变量 LEGALQA_BACKEND" if env.get("LEGALQA_BACKEND") else f"配置文件 {path} 的 [index] backend"
-        raise ValueError(f"{where} 只能是 {'、'.join(BACKENDS)}，现在是 {name!r}")
-    fusion = section.get("fusion", "engine")
-    if fusion not in FUSIONS:
-        raise ValueError(f"配置文件 {path} 的 [index] fusion 只能是 {'、'.join(FUSIONS)}，现在是 {fusion!r}")
     uri = env.get("LEGALQA_QDRANT_URL") or section.get("uri", "")
-    if uri and (not isinstance(uri, str) or not uri.startswith(("http://", "https://"))):
-        where = "环境变量 LEGALQA_QDRANT_URL" if env.get("LEGALQA_QDRANT_URL") else f"配置文件 {path} 的 [index] uri"
-        raise ValueError(f"{where} 应是 http:// 或 https:// 开头的地址，例如 http://localhost:6333，现在是 {uri!r}")
-    collection = section.get("collection", "legalqa")
-    if not isinstance(collection, str) or not collection.strip() or "/" in collection:
-        raise ValueError(f"配置文件 {path} 的 [index] collection 应是不含 / 的名字，现在是 {collection!r}")
-    store = section.get("path", "")
-    if not isinstance(store, str):
-        raise ValueError(f"配置文件 {path} 的 [index] path 应是文件夹路径（文字），现在是 {store!r}")
-    return BackendConfig(name, uri, store, collection, fusion)
+    try:
+        return BackendConfig(name, uri, section.get("path", ""), section.get("collection", "legalqa"),
+                             section.get("fusion", "engine"))
+    except BackendConfigError as exc:
+        var = {"backend": "LEGALQA_BACKEND", "uri": "LEGALQA_QDRANT_URL"}.get(exc.setting)
+        where = f"环境变量 {var}" if var and env.get(var) else f"配置文件 {path} 的 [index] {exc.setting}"
+        raise ValueError(f"{where} {exc.rule}，现在是 {exc.value!r}") from None

@@ -53,6 +53,10 @@ def _searched(laws: tuple[str, ...], articles: tuple[str, ...]) -> tuple[str, st
 
 # Inline syntax anywhere in a line: \ ` * _ [ ] < > & ~ | $ (GFM tables and strikethrough, math).
 _MD_INLINE = re.compile(r"([\\`*_\[\]<>&~|$])")
+# Every ASCII punctuation mark, for Streamlit's st.markdown and widget labels: there a plain colon
+# also starts a directive (`:small`, `:help`, `:red[…]`, `:color{…}`), a Material icon
+# (`:material/delete:`) or an emoji shortcode (`:smile:`), and each replaces the text it stands in.
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 # Block syntax at a line's start: headings, quotes, lists, setext underlines.
 _MD_LINE_START = re.compile(r"^([ \t]*(?:\d+)?)([#>+\-=.)])", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -60,10 +64,18 @@ _CONTROL_PICTURES = {chr(c): chr(0x2400 + c) for c in range(0x20)} | {"\x7f": "\
 _JSON_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
-def escape_markdown(text: str) -> str:
+def escape_markdown(text: str, *, every_punctuation: bool = False) -> str:
     """Text that a Markdown renderer shows literally (CommonMark lets \\ escape any ASCII punctuation),
-    with control characters shown as symbols as in plain text."""
-    return _MD_LINE_START.sub(r"\1\\\2", _MD_INLINE.sub(r"\\\1", escape_text(text)))
+    with control characters shown as symbols as in plain text.
+
+    By default only the characters that carry CommonMark or GFM syntax are escaped, so the answer's
+    Markdown stays readable (``1.5``, ``10:30``). ``every_punctuation=True`` escapes every ASCII
+    punctuation mark, as Streamlit's Markdown needs (its colon syntax: see ``_MD_PUNCT``).
+    """
+    text = escape_text(text)
+    if every_punctuation:
+        return _MD_PUNCT.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(r"\1\\\2", _MD_INLINE.sub(r"\\\1", text))
 
 
 def escape_text(text: str) -> str:

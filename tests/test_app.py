@@ -403,9 +403,12 @@ def test_eval_page_shows_the_report_and_its_chart(home, tmp_path, monkeypatch):
 def test_md_escape_neutralises_markdown_and_tags():
     from legalqa.ui.render import md_escape
 
-    out = md_escape(f"{SCRIPT}{LINK}![x](http://e/x.png) **b** $x$ :red[y]")
+    streamlit = ":small :help[y] :red[y] :color{foreground=red} :material/delete: :smile:"
+    out = md_escape(f"{SCRIPT}{LINK}![x](http://e/x.png) **b** $x$ {streamlit}")
     assert not MD_TAG.search(out) and not MD_LINK.search(out)
-    assert plain(out) == f"{SCRIPT}{LINK}![x](http://e/x.png) **b** $x$ :red[y]"
+    assert not re.search(r"(?<!\\):", out)  # a plain colon starts Streamlit's directives, icons and emoji
+    assert plain(out) == f"{SCRIPT}{LINK}![x](http://e/x.png) **b** $x$ {streamlit}"
+    assert md_escape("a\x1b[2Jb") == "a␛\\[2Jb"  # a control character shows as a symbol, as in the answer
 
 
 def test_highlight_escapes_everything_and_marks_merged_spans():

@@ -9,6 +9,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -19,7 +20,7 @@ from legalqa.index.backends import qdrant as qd
 from legalqa.index.backends.base import Request
 from legalqa.index.backends.faiss import FaissBackend
 from legalqa.index.backends.qdrant import EngineError, QdrantBackend, QdrantStore, point_id
-from legalqa.index.config import BackendConfig, SearchConfig
+from legalqa.index.config import BackendConfig, BackendConfigError, SearchConfig
 from legalqa.index.embedder import FakeEmbedder
 from legalqa.index.search import Filters, Searcher
 from legalqa.index.store import IndexMismatchError, build_index, load_index
@@ -294,11 +295,28 @@ def test_engine_settings_and_their_errors(tmp_path):
         ('fusion = "engine"', 'fusion = "server"', r"\[index\] fusion 只能是 engine、local"),
         ('collection = "legalqa"', 'collection = ""', r"\[index\] collection 应是不含 / 的名字"),
         ('uri = ""', 'uri = "qdrant:6333"', r"\[index\] uri 应是 http:// 或 https:// 开头"),
+        ('path = ""', "path = 3", r"\[index\] path 应是文件夹路径（文字），现在是 3$"),
     ):
         path = tmp_path / "s.toml"
         path.write_text(base.replace(old, new), encoding="utf-8")
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(ValueError, match=f"^配置文件 {re.escape(str(path))} 的 {message}"):
             load_settings(path, env={})
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ({"name": "milvus"}, "[index] backend 只能是 faiss、qdrant，现在是 'milvus'"),
+    ({"fusion": "server"}, "[index] fusion 只能是 engine、local，现在是 'server'"),
+    ({"uri": "localhost:6333"}, "[index] uri 应是 http:// 或 https:// 开头的地址，例如 http://localhost:6333，现在是 'localhost:6333'"),
+    ({"collection": "a/b"}, "[index] collection 应是不含 / 的名字，现在是 'a/b'"),
+    ({"path": None}, "[index] path 应是文件夹路径（文字），现在是 None"),
+])
+def test_a_backend_config_built_in_python_is_checked_like_the_settings_file(args, message):
+    """Python callers (bench.py, Settings.with_) get the same check as [index], at construction."""
+    with pytest.raises(BackendConfigError) as caught:
+        BackendConfig(**args)
+    assert str(caught.value) == message
+    with pytest.raises(BackendConfigError):
+        replace(BackendConfig(), **args)
 
 
 def test_an_index_built_for_one_backend_is_refused_by_the_other(tmp_path):

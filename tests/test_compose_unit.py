@@ -295,6 +295,16 @@ def test_markdown_shows_uploaded_markup_as_text(hostile):
     assert "&lt;img src=x onerror=alert(1)&gt;" in rendered and "[a](javascript:alert(1))" in rendered
 
 
+def test_markdown_for_streamlit_also_escapes_its_colon_syntax():
+    """The answer's Markdown keeps 10:30 and 1.5 readable; the page's (every_punctuation) escapes
+    every ASCII punctuation mark, since in Streamlit a colon starts directives, icons and emoji."""
+    text = "10:30 付 1.5 万 :small :material/delete: **b**\x1b"
+    assert escape_markdown(text) == r"10:30 付 1.5 万 :small :material/delete: \*\*b\*\*␛"
+    assert escape_markdown(text, every_punctuation=True) == (
+        r"10\:30 付 1\.5 万 \:small \:material\/delete\: \*\*b\*\*␛"
+    )
+
+
 def test_html_shows_uploaded_markup_as_text(hostile):
     a = hostile.ask("担保人要承担保证责任吗？")
     out = to_html(a.blocks, mark_style="color:red")

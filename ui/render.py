@@ -3,9 +3,11 @@
 Everything shown on the page that comes from the corpus, the user or an
 uploaded file goes through one of two doors:
 
-- ``md_escape`` for text handed to ``st.markdown`` and widget labels: every
-  ASCII punctuation mark is backslash-escaped, so no link, image, emphasis,
-  HTML tag, LaTeX or Streamlit directive in the text can take effect;
+- ``md_escape`` for text handed to ``st.markdown`` and widget labels: the answer's
+  own Markdown escaper (``legalqa.qa.render.escape_markdown``) with every ASCII
+  punctuation mark backslash-escaped, so no link, image, emphasis, HTML tag,
+  LaTeX, Streamlit directive, icon or emoji shortcode in the text can take effect
+  (Streamlit still links a bare https://… or e-mail address, as GFM does);
 - ``highlight`` and the ``*_html`` builders for ``st.html``: the text is
   ``html.escape``d first, and only then are our own ``<mark>``/``<sup>`` tags
   put around spans of it. No Markdown is parsed there at all. The answer itself
@@ -15,16 +17,13 @@ uploaded file goes through one of two doors:
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from legalqa.qa.models import STATUS_LABELS as VERIFY_STATUS_LABELS
 from legalqa.qa.models import Answer, Citation, Disclaimer, SourceList
-from legalqa.qa.render import to_html
+from legalqa.qa.render import escape_markdown, to_html
 
-# CommonMark lets a backslash escape any ASCII punctuation character.
-_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 MARK_STYLE = "background:#fde68a;color:inherit;padding:0 2px;border-radius:3px"
 DIFF_STYLE = "background:#fecaca;color:inherit;padding:0 2px;border-radius:3px"
 TEXT_STYLE = "white-space:pre-wrap;line-height:1.85;font-size:1rem"
@@ -38,7 +37,7 @@ STATUS_LABELS = {status: f"{_ICONS[status]} {label}" for status, label in VERIFY
 
 def md_escape(text: object) -> str:
     """Text that ``st.markdown`` shows literally: no link, image, tag or formatting can fire."""
-    return _MD_PUNCT.sub(r"\\\1", str(text))
+    return escape_markdown(str(text), every_punctuation=True)
 
 
 def esc(text: object) -> str:
