@@ -13,6 +13,7 @@ the pinned copies (``Pinned``), never the package's files.
     assets/citation_selector.json   the citation selector model (qa/select.py)
     assets/paragraph_model.json     the 款/项 model (qa/paragraphs.py)
     assets/question_keys.npz        known questions as dense keys for their articles (index/keys.py)
+    assets/reranker.json            the learned re-ranker for library searches (index/rerank.py)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from legalqa.index.embedder import DEFAULT_MODEL, FAKE_MODEL, resolve_model
 from legalqa.index.expansion import DEFAULT_RULES, Rule, parse_rules
 from legalqa.index.hints import DEFAULT_HINTS, parse_hints
 from legalqa.index.keys import DEFAULT_KEYS
+from legalqa.index.rerank import DEFAULT_RERANKER
 from legalqa.index.sparse import LEGAL_TERMS
 
 # legalqa.qa is installed beside legalqa.index (pyproject package-dir), in a checkout and in
@@ -45,6 +47,7 @@ PINNED_FILES = {
     "selector": ("citation_selector.json", "引用选择模型"),
     "paragraphs": ("paragraph_model.json", "款项选择模型"),
     "keys": ("question_keys.npz", "问题键"),
+    "reranker": ("reranker.json", "重排序模型"),
 }
 # Answer settings calibrated against an index (scripts/calibrate.py): they move with the model and
 # the indexed text, so an index records the values it was calibrated for.
@@ -66,6 +69,7 @@ class AssetFiles:
     selector: Path = DEFAULT_SELECTOR
     paragraphs: Path = DEFAULT_PARAGRAPHS
     keys: Path = DEFAULT_KEYS
+    reranker: Path = DEFAULT_RERANKER
 
     def paths(self) -> dict[str, Path]:
         return {key: Path(getattr(self, key)) for key in PINNED_FILES}
@@ -106,6 +110,7 @@ class Pinned:
     selector_path: Path
     paragraphs_path: Path
     keys_path: Path
+    reranker_path: Path
 
 
 def sha256_file(path: Path) -> str:
@@ -210,7 +215,8 @@ def read_pinned(folder: Path) -> Pinned:
 
     selector = src / PINNED_FILES["selector"][0]
     paragraphs = src / PINNED_FILES["paragraphs"][0]
-    for model in (selector, paragraphs):
+    reranker = src / PINNED_FILES["reranker"][0]
+    for model in (selector, paragraphs, reranker):
         json.loads(model.read_text(encoding="utf-8"))  # a damaged copy fails here, not at the first question
     return Pinned(
         rules=parse_rules(text("rules"), str(src / PINNED_FILES["rules"][0])),
@@ -219,6 +225,7 @@ def read_pinned(folder: Path) -> Pinned:
         selector_path=selector,
         paragraphs_path=paragraphs,
         keys_path=src / PINNED_FILES["keys"][0],
+        reranker_path=reranker,
     )
 
 

@@ -35,6 +35,10 @@ class SearchConfig:
     keys_min_similarity: float = 0.0  # keys less similar to the question than this are not neighbors
     keys_law_prior: float = 0.0  # added to a candidate's fused score × its law's share of the keys' votes
     keys_heading_prior: float = 0.0  # … × its chapter's share
+    # The learned re-ranker (index/rerank.py) orders the candidates wherever the keys apply; it
+    # replaces the keys' offset and priors above. Each retriever returns ``rerank_candidates``.
+    rerank: bool = False
+    rerank_candidates: int = 100
 
     def __post_init__(self) -> None:
         def integer(name: str, low: int) -> None:
@@ -46,6 +50,7 @@ class SearchConfig:
         integer("candidates", 1)
         integer("max_per_source", 0)
         integer("keys_neighbors", 0)
+        integer("rerank_candidates", 1)
         if self.keys_scope not in KEYS_SCOPES:
             raise ValueError(f"keys_scope must be one of {KEYS_SCOPES}. Currently, keys_scope is {self.keys_scope!r}")
         if isinstance(self.keys_min_similarity, bool) or not isinstance(self.keys_min_similarity, int | float) or not -1 <= self.keys_min_similarity <= 1:
@@ -58,7 +63,7 @@ class SearchConfig:
                 raise ValueError(f"{name} must be a number of at least 0. Currently, {name} is {value!r}")
         if self.dense_weight == 0 and self.bm25_weight == 0:
             raise ValueError("dense_weight and bm25_weight cannot both be 0: nothing would rank the hits")
-        for name in ("expand", "expand_dense", "correct_typos"):
+        for name in ("expand", "expand_dense", "correct_typos", "rerank"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false. Currently, {name} is {getattr(self, name)!r}")
         rules = self.disabled_rules

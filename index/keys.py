@@ -142,6 +142,14 @@ class ResolvedKeys:
         order = np.argsort(-sims, kind="stable")[:neighbors].tolist()
         return [(j, float(sims[j])) for j in order if np.isfinite(sims[j])]
 
+    def own(self, query: np.ndarray) -> list[int]:
+        """The keys that are the question itself (cosine ≥ ``SAME_QUESTION``): never its neighbours,
+        and left out of whatever is counted over the keys for it."""
+        if not len(self.rows):
+            return []
+        sims = self.vectors @ np.asarray(query, dtype=np.float32)
+        return np.flatnonzero(sims >= SAME_QUESTION).tolist()
+
     def dense(self, nearest: list[tuple[int, float]], offset: float) -> list[tuple[int, float]]:
         """(row, best key similarity - offset) for the articles of the ``nearest`` keys."""
         out: dict[int, float] = {}

@@ -25,6 +25,7 @@ from legalqa.index.embedder import Embedder
 from legalqa.index.expansion import Expansion, Rule, expand
 from legalqa.index.fusion import reciprocal_rank_fusion
 from legalqa.index.keys import QuestionKeys, ResolvedKeys, merge_dense
+from legalqa.index.rerank import Pool, PoolBuilder, Reranker, chapter
 from legalqa.index.spelling import Correction, Speller, dictionary_words, domain_words
 from legalqa.index.store import IndexData
 from legalqa.ingest.aliases import AliasTable
@@ -55,11 +56,6 @@ def _heading_names(heading: str) -> set[str]:
     elif heading.endswith("编") and not heading.startswith("第"):  # 婚姻家庭编, as LawRefBook names a part
         names.add(heading.removesuffix("编"))
     return {"".join(n.split()) for n in names}
-
-
-def _chapter(c: Chunk) -> tuple[str | None, str]:
-    """A statute's innermost heading within its law (节, else 章, else 编): the group chapter votes go to."""
-    return (c.law, c.heading_path[-1] if c.heading_path else "")
 
 
 class QueryError(ValueError):
@@ -113,6 +109,7 @@ class Hit:
     bm25_rank: int | None = None
     exact: bool = False  # the question named this article
     key_score: float | None = None  # similarity of its best known-question key, minus the offset (index/keys.py)
+    rerank_score: float | None = None  # the learned re-ranker's score, when it ordered the search (index/rerank.py)
 
     @property
     def citation(self) -> str:
@@ -147,9 +144,27 @@ class Hit:
                 "dense_rank": self.dense_rank,
                 "bm25_rank": self.bm25_rank,
                 "key": None if self.key_score is None else round(self.key_score, 6),
+                "rerank": None if self.rerank_score is None else round(self.rerank_score, 6),
                 "exact": self.exact,
             },
         }
+
+
+@dataclass(frozen=True)
+class _Retrieval:
+    """What one search found before ranking (Searcher._retrieve)."""
+
+    text: str  # the normalized, corrected query
+    fixes: list[Correction]
+    expansion: Expansion
+    named: list[CitationRef]
+    exact: list[int]  # rows of the articles the query names
+    vector: np.ndarray
+    request: Request
+    dense: list[tuple[int, float]]
+    sparse: list[tuple[int, float]]
+    fused: tuple[tuple[int, float], ...] | None
+    timings: dict[str, float]
 
 
 @dataclass
@@ -240,6 +255,8 @@ class Searcher:
         self._headings: dict[str, set[str]] | None = None  # heading -> laws that have it, on first use
         self._statuses: frozenset[str] | None = None  # statuses a filter may name, on first use
         self._keys: ResolvedKeys | None = None  # the pinned question keys over this index, on first use
+        self._reranker: Reranker | None = None  # the pinned re-ranker, on first use
+        self._pool_builder: PoolBuilder | None = None
 
     def with_(self, *, config: SearchConfig | None = None, embedder: Embedder | None = None) -> Searcher:
         """The same loaded index under another SearchConfig or embedder; this searcher is unchanged.
@@ -254,6 +271,7 @@ class Searcher:
         if embedder is not None:
             out.embedder = embedder
             out._keys = None  # keys apply only with the model they were computed with
+            out._pool_builder = None
         return out
 
     @property
@@ -272,6 +290,16 @@ class Searcher:
                 self._keys = keys.resolve(
                     lambda a: self._articles.get((self.aliases.resolve(a[0]) or a[0], a[1], a[2])))
         return self._keys if len(self._keys) else None
+
+    @property
+    def reranker(self) -> Reranker | None:
+        """The index's pinned re-ranker (index/rerank.py), when it applies: turned on (``rerank``)
+        and the question keys it reads apply to this index and model; else None."""
+        if not self.config.rerank or self.keys is None:
+            return None
+        if self._reranker is None:
+            self._reranker = Reranker.load(self.data.pinned.reranker_path)
+        return self._reranker
 
     @property
     def speller(self) -> Speller:
@@ -370,34 +398,28 @@ class Searcher:
         flt = self.resolve_filters(filters)
         t0 = time.perf_counter()
         cfg = self.config
-        q, fixes = self.speller.correct(normalize_query(query)) if cfg.correct_typos else (normalize_query(query), [])
-        expansion = expand(q, self.rules, cfg.disabled_rules) if cfg.expand else Expansion((), ())
-        timings = {"prepare": time.perf_counter() - t0}
-
-        named = [r for r in find_citations(q, aliases=self.aliases) if r.law is not None]
-        exact_rows = []
-        for ref in named:
-            row = self._articles.get((ref.law, ref.article, ref.suffix))
-            if row is not None and flt.admits_named(self.chunks[row]) and row not in exact_rows:
-                exact_rows.append(row)
-
-        t1 = time.perf_counter()
-        qvec = self.embedder.embed_query(expansion.apply(q) if cfg.expand_dense else q)
-        timings["embed"] = time.perf_counter() - t1
-        t2 = time.perf_counter()
-        request = Request(qvec, expansion.apply(q), flt, cfg.candidates, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
-        got = self.backend.retrieve(request)
-        dense, sparse, engine_fused = got.dense, got.sparse, got.fused
+        ranker = self.reranker
+        got = self._retrieve(query, flt, cfg.rerank_candidates if ranker is not None else cfg.candidates)
+        dense, sparse, engine_fused, exact_rows = got.dense, got.sparse, got.fused, got.exact
         keyed: dict[int, float] = {}
+        t2 = time.perf_counter()
         keys = self.keys
-        nearest = keys.nearest(qvec, cfg.keys_neighbors, cfg.keys_min_similarity) if keys is not None else []
-        if nearest:
-            keyed = {r: s for r, s in keys.dense(nearest, cfg.keys_offset) if flt.admits(self.chunks[r])}
-            if keyed:  # the keys change the dense ranking, so the Searcher fuses
-                own = dict(dense)
-                dense = [(r, own.get(r)) for r, _ in merge_dense(dense, list(keyed.items()), cfg.candidates)]
-                engine_fused = None
-        timings["retrieve"] = time.perf_counter() - t2
+        order: dict[int, float] | None = None
+        if ranker is not None:  # the learned re-ranker orders the whole candidate pool (index/rerank.py)
+            pool = self.pool(got, flt)
+            scores = ranker.score(pool.features)
+            order = dict(zip(pool.rows, scores.tolist(), strict=True))
+            keyed = pool.key_best
+            engine_fused = None
+        else:
+            nearest = keys.nearest(got.vector, cfg.keys_neighbors, cfg.keys_min_similarity) if keys is not None else []
+            if nearest:
+                keyed = {r: s for r, s in keys.dense(nearest, cfg.keys_offset) if flt.admits(self.chunks[r])}
+                if keyed:  # the keys change the dense ranking, so the Searcher fuses
+                    own = dict(dense)
+                    dense = [(r, own.get(r)) for r, _ in merge_dense(dense, list(keyed.items()), cfg.candidates)]
+                    engine_fused = None
+        got.timings["rank"] = time.perf_counter() - t2
 
         if engine_fused is not None:  # the engine fused the two rankings
             fused = dict(engine_fused)
@@ -407,37 +429,81 @@ class Searcher:
                 {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight},
                 k=cfg.rrf_k,
             )
-        if nearest and (cfg.keys_law_prior or cfg.keys_heading_prior):
-            self._route(fused, keys, nearest)
+        if order is None and keyed and (cfg.keys_law_prior or cfg.keys_heading_prior):
+            self._route(fused, keys, keys.nearest(got.vector, cfg.keys_neighbors, cfg.keys_min_similarity))
         d_info = {r: (i + 1, s) for i, (r, s) in enumerate(dense)}
         s_info = {r: (i + 1, s) for i, (r, s) in enumerate(sparse)}
-        ranked = exact_rows + [r for r in sorted(fused, key=lambda r: (-fused[r], r)) if r not in exact_rows]
+        by = order if order is not None else fused
+        ranked = exact_rows + [r for r in sorted(by, key=lambda r: (-by[r], r)) if r not in exact_rows]
         ranked, held_back = self._diversify(ranked)
         shown = ranked[:k] + [row for row in held_back[:k] if row not in ranked[:k]]
         # A hit one retriever did not rank still shows both scores (the composer and selector read them).
         unscored = [r for r in shown if d_info.get(r, (None, None))[1] is None or r not in s_info]
-        d_more, s_more = self.backend.scores(request, unscored) if unscored else ({}, {})
+        d_more, s_more = self.backend.scores(got.request, unscored) if unscored else ({}, {})
 
         def hit(rank: int, row: int) -> Hit:
             dr, ds = d_info.get(row, (None, None))
             br, bs = s_info.get(row, (None, None))
             return Hit(self.chunks[row], rank, fused.get(row, 0.0), d_more[row] if ds is None else ds,
-                       s_more[row] if bs is None else bs, dr, br, row in exact_rows, keyed.get(row))
+                       s_more[row] if bs is None else bs, dr, br, row in exact_rows, keyed.get(row),
+                       None if order is None else order.get(row))
 
         hits = [hit(rank, row) for rank, row in enumerate(ranked[:k], start=1)]
         more = [hit(0, row) for row in held_back[:k] if row not in ranked[:k]]
+        timings = got.timings
         timings["total"] = time.perf_counter() - t0
-        return SearchResult(query, hits, expansion, named, timings, more, fixes, q)
+        return SearchResult(query, hits, got.expansion, got.named, timings, more, got.fixes, got.text)
+
+    def _retrieve(self, query: str, flt: Filters, depth: int) -> _Retrieval:
+        """Everything a search does before ranking: typo correction, expansion, exact lookup, the
+        query embedding and both retrievers (``candidates`` deep, or the re-ranker's pool depth)."""
+        t0 = time.perf_counter()
+        cfg = self.config
+        q, fixes = self.speller.correct(normalize_query(query)) if cfg.correct_typos else (normalize_query(query), [])
+        expansion = expand(q, self.rules, cfg.disabled_rules) if cfg.expand else Expansion((), ())
+        timings = {"prepare": time.perf_counter() - t0}
+        named = [r for r in find_citations(q, aliases=self.aliases) if r.law is not None]
+        exact_rows = []
+        for ref in named:
+            row = self._articles.get((ref.law, ref.article, ref.suffix))
+            if row is not None and flt.admits_named(self.chunks[row]) and row not in exact_rows:
+                exact_rows.append(row)
+        t1 = time.perf_counter()
+        qvec = self.embedder.embed_query(expansion.apply(q) if cfg.expand_dense else q)
+        timings["embed"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        request = Request(qvec, expansion.apply(q), flt, depth, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
+        got = self.backend.retrieve(request)
+        timings["retrieve"] = time.perf_counter() - t2
+        return _Retrieval(q, fixes, expansion, named, exact_rows, qvec, request,
+                          list(got.dense), list(got.sparse), got.fused, timings)
+
+    def pool(self, got: _Retrieval, flt: Filters) -> Pool:
+        """The re-ranker's candidates of one retrieval, with their features (index/rerank.py)."""
+        if self._pool_builder is None:
+            keys = self.keys
+            if keys is None:
+                raise QueryError("这个索引没有可用的问题键，无法计算重排序特征")
+            self._pool_builder = PoolBuilder(self.chunks, keys)
+        return self._pool_builder.build(got.text, got.vector, got.dense, got.sparse, got.exact, flt.admits,
+                                        lambda rows: self.backend.scores(got.request, rows))
+
+    def candidates(self, query: str, filters: Filters | dict | None = None) -> Pool:
+        """The candidate pool a re-ranked search would score, for training the re-ranker
+        (scripts/train_reranker.py): the same steps as ``run``, whether or not a model is loaded."""
+        validate_query(query)
+        flt = self.resolve_filters(filters)
+        return self.pool(self._retrieve(query, flt, self.config.rerank_candidates), flt)
 
     def _route(self, fused: dict[int, float], keys: ResolvedKeys, nearest: list[tuple[int, float]]) -> None:
         """Add the keys' law and chapter votes to the fused scores (index/keys.py), in place."""
         cfg, chunks = self.config, self.chunks
         laws = keys.votes(nearest, lambda r: chunks[r].law, cfg.keys_neighbors)
-        heads = keys.votes(nearest, lambda r: _chapter(chunks[r]), cfg.keys_neighbors)
+        heads = keys.votes(nearest, lambda r: chapter(chunks[r]), cfg.keys_neighbors)
         for r in fused:
             c = chunks[r]
             if c.kind == "statute":
-                fused[r] += cfg.keys_law_prior * laws.get(c.law, 0.0) + cfg.keys_heading_prior * heads.get(_chapter(c), 0.0)
+                fused[r] += cfg.keys_law_prior * laws.get(c.law, 0.0) + cfg.keys_heading_prior * heads.get(chapter(c), 0.0)
 
     def _diversify(self, ranked: list[int]) -> tuple[list[int], list[int]]:
         """Keep at most ``max_per_source`` passages of one prose source ahead of everything else.

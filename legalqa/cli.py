@@ -96,7 +96,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for h in result.hits:
         flag = " [指名]" if h.exact else ""
         flag += " [上传的文档]" if h.chunk.collection == "user" else ""
-        print(f"{h.rank}. {h.citation}{flag}  融合 {h.score:.4f}  向量 {h.dense_score or 0:.3f}  BM25 {h.bm25_score or 0:.2f}")
+        order = f"重排 {h.rerank_score:.3f}" if h.rerank_score is not None else f"融合 {h.score:.4f}"
+        print(f"{h.rank}. {h.citation}{flag}  {order}  向量 {h.dense_score or 0:.3f}  BM25 {h.bm25_score or 0:.2f}")
         print("   " + h.chunk.text.replace("\n", " ")[:160])
     return 0
 

@@ -56,8 +56,11 @@ class Scores(_Out):
     bm25: float | None = Field(description="BM25 分数")
     dense_rank: int | None
     bm25_rank: int | None
-    key: float | None = Field(description="相近的已知问题把这一条提前时，该问题的相似度减去偏移 / "
-                                          "similarity of the known question that lifted it, minus the offset")
+    key: float | None = Field(description="相近的已知问题以这一条为答案时，该问题的相似度（未用重排序时减去偏移）/ "
+                                          "similarity of the nearest known question answered by it "
+                                          "(minus the offset when no re-ranker ordered the search)")
+    rerank: float | None = Field(description="学习得到的重排序分数（法规库索引），决定排名 / "
+                                             "the learned re-ranker's score, which set the order (library indexes)")
     exact: bool = Field(description="问题点名了这一条 / the query named this article")
 
 

@@ -37,11 +37,13 @@ def files(tmp_path):
     for name in ("expansions.tsv", "legal_terms.txt", "article_hints.tsv"):
         shutil.copy(REPO / "index" / "data" / name, data / name)
     shutil.copy(REPO / "qa" / "data" / "citation_selector.json", data / "citation_selector.json")
+    shutil.copy(REPO / "index" / "data" / "reranker.json", data / "reranker.json")
     return AssetFiles(
         rules=data / "expansions.tsv",
         terms=data / "legal_terms.txt",
         hints=data / "article_hints.tsv",
         selector=data / "citation_selector.json",
+        reranker=data / "reranker.json",
     )
 
 
@@ -63,7 +65,7 @@ def test_index_holds_copies_of_every_query_time_file(tmp_path, corpus, files):
     pinned = {p.name: p.read_bytes() for p in (path / "assets").iterdir()}
     assert pinned == {p.name: p.read_bytes() for p in files.paths().values()}
     recorded = json.loads((path / "manifest.json").read_text())["assets"]
-    assert set(recorded["files"]) == {"rules", "terms", "hints", "selector", "paragraphs", "keys"}
+    assert set(recorded["files"]) == {"rules", "terms", "hints", "selector", "paragraphs", "keys", "reranker"}
     assert recorded["answer"] == ANSWER
     assert recorded["model"] == {"name": "fake", "engine": "", "folder": ""}
 
@@ -81,13 +83,13 @@ def test_an_added_expansion_rule_makes_the_old_index_stale(tmp_path, corpus, fil
 
 
 @pytest.mark.parametrize(("key", "label"), [
-    ("terms", "法律术语词典"), ("hints", "条文提示词"), ("selector", "引用选择模型"),
+    ("terms", "法律术语词典"), ("hints", "条文提示词"), ("selector", "引用选择模型"), ("reranker", "重排序模型"),
 ])
 def test_every_pinned_file_is_compared(tmp_path, corpus, files, key, label):
     path, emb = build(tmp_path, corpus, files)
     target = files.paths()[key]
     text = target.read_text(encoding="utf-8")
-    target.write_text(text.replace("\n", "\n ", 1) if key == "selector" else text + "\n", encoding="utf-8")
+    target.write_text(text.replace("\n", "\n ", 1) if key in ("selector", "reranker") else text + "\n", encoding="utf-8")
     with pytest.raises(IndexStaleError, match=label):
         load(path, emb, files)
 

@@ -157,6 +157,7 @@ def hit_rows(hits: list[dict]) -> list[dict]:
         rows.append({  # scores first: the citations are long and would push them out of view
             "排名": h.get("rank"),
             "融合分 (RRF)": sc.get("fused"),
+            "重排分": sc.get("rerank"),
             "向量相似度": sc.get("dense"),
             "向量排名": sc.get("dense_rank"),
             "BM25 分": sc.get("bm25"),

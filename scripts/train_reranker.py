@@ -1,0 +1,141 @@
+"""Train the library search's re-ranker (index/rerank.py) and write index/data/reranker.json.
+
+    LEGALQA_HOME=<a home with the library index> python scripts/train_reranker.py
+
+The training questions are the tune parts of the frozen STARD split (eval/stard_split.json;
+those whose gold articles are all in the index) and of eval/questions.jsonl (answerable ones):
+decided on tune only. Their candidate pools come from the product's own search
+(``Searcher.candidates``: the same retrieval, keys and features a search uses). The script
+prints question-grouped cross-validated figures on tune, then fits on all of tune and prints
+the held-out figures, which are reported only. Re-run after changing the keys, the features or
+the index's contents; the index pins the file, so the next build picks it up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from legalqa.eval.data import STARD_SPLIT, load_questions, load_stard, restrict_to_index  # noqa: E402
+from legalqa.eval.metrics import retrieval_metrics  # noqa: E402
+from legalqa.eval.run import load_searcher, quiet_openmp  # noqa: E402
+from legalqa.index.rerank import DEFAULT_RERANKER, FEATURES, save_model  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LEGALQA_SHARED", REPO.parent / "shared"))
+OWN_QUESTIONS = REPO / "eval" / "questions.jsonl"
+# Chosen on tune (three fold draws, mean cross-validated hit@5 / MRR@10; docs/retrieval.md).
+PARAMS = {"learning_rate": 0.1, "num_leaves": 7, "n_estimators": 200}
+
+
+def ranker(params: dict):
+    import lightgbm
+
+    return lightgbm.LGBMRanker(objective="lambdarank", min_child_samples=20, subsample=0.8, subsample_freq=1,
+                               colsample_bytree=0.8, lambdarank_truncation_level=10, random_state=0,
+                               deterministic=True, force_row_wise=True, n_jobs=1, verbose=-1, **params)
+
+
+def ranked_articles(rows, scores, exact, chunks, depth: int = 10) -> list:
+    """Article keys best first as a search shows them: named articles first, then by score."""
+    order = sorted(range(len(rows)), key=lambda i: (-exact[i], -scores[i], rows[i]))
+    out, seen = [], set()
+    for i in order:
+        c = chunks[rows[i]]
+        key = (c.law, c.article, c.suffix, None) if c.kind == "statute" else None
+        if key is not None and key in seen:
+            continue
+        seen.add(key)
+        out.append(key)
+        if len(out) == depth:
+            break
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--questions", default=str(SHARED / "stard" / "train.jsonl"), help="STARD train.jsonl")
+    ap.add_argument("--out", default=str(DEFAULT_RERANKER))
+    ap.add_argument("--folds", type=int, default=5)
+    args = ap.parse_args()
+    source = Path(args.questions)
+    if not source.is_file():
+        print(f"找不到 STARD 文件 {source}：用 --questions 指定，或设置 LEGALQA_SHARED", file=sys.stderr)
+        return 2
+    if args.folds < 2:
+        ap.error(f"--folds must be at least 2. Currently, it is {args.folds}")
+    quiet_openmp()
+    s = load_searcher()
+    if s.keys is None:
+        print("这个索引没有法规库（或问题键不适用）：先运行 legalqa ingest --library，再用同一个 LEGALQA_HOME 训练",
+              file=sys.stderr)
+        return 2
+    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
+    stard, _ = restrict_to_index(load_stard(source, aliases=s.aliases), known)
+    own = [q for q in load_questions(OWN_QUESTIONS, aliases=s.aliases) if q.answerable and q.expected_keys]
+    questions = [("stard", q) for q in stard] + [("default", q) for q in own]
+    t0 = time.perf_counter()
+    pools = [s.candidates(q.question) for _, q in questions]
+    print(f"{len(questions)} 个问题的候选（STARD {len(stard)}，默认问题 {len(own)}），{time.perf_counter() - t0:.0f} 秒",
+          file=sys.stderr)
+    exact_col = FEATURES.index("exact")
+    labels, golds = [], []
+    for (_, q), pool in zip(questions, pools, strict=True):
+        gold = {(law, art, suf) for law, art, suf, *_ in q.expected_keys}
+        golds.append({(*g, None) for g in gold})
+        labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
+                                                                       s.chunks[r].suffix) in gold) for r in pool.rows]))
+    tune = [i for i, (_, q) in enumerate(questions) if q.split == "tune"]
+    held = [i for i, (_, q) in enumerate(questions) if q.split == "heldout"]
+
+    def fit(idx: list[int]):
+        X = np.vstack([pools[i].features for i in idx])
+        y = np.concatenate([labels[i] for i in idx])
+        return ranker(PARAMS).fit(X, y, group=[len(pools[i].rows) for i in idx])
+
+    def figures(idx: list[int], score_of) -> str:
+        out = []
+        for kind in ("stard", "default"):
+            part = [i for i in idx if questions[i][0] == kind]
+            ranked = {i: ranked_articles(pools[i].rows, score_of(i), pools[i].features[:, exact_col], s.chunks)
+                      for i in part}
+            m = retrieval_metrics(ranked, {i: golds[i] for i in part})
+            out.append(f"{kind} ({m['n_retrieval']}): hit@1 {m['hit@1']:.3f} hit@5 {m['hit@5']:.3f} "
+                       f"recall@5 {m['recall@5']:.3f} MRR@10 {m['mrr@10']:.3f}")
+        return "; ".join(out)
+
+    folds = np.arange(len(tune)) % args.folds
+    np.random.default_rng(0).shuffle(folds)
+    cv: dict[int, np.ndarray] = {}
+    for f in range(args.folds):
+        model = fit([i for i, g in zip(tune, folds, strict=True) if g != f])
+        for i, g in zip(tune, folds, strict=True):
+            if g == f:
+                cv[i] = model.predict(pools[i].features)
+    print(f"tune，{args.folds} 折交叉验证：{figures(tune, cv.__getitem__)}")
+    model = fit(tune)
+    print(f"held-out（只报告）：{figures(held, lambda i: model.predict(pools[i].features))}")
+    keys_file = s.data.pinned.keys_path
+    meta = {
+        "params": PARAMS, "lightgbm": __import__("lightgbm").__version__,
+        "stard": source.name, "stard_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "split_sha256": hashlib.sha256(STARD_SPLIT.read_bytes()).hexdigest(),
+        "keys_sha256": hashlib.sha256(keys_file.read_bytes()).hexdigest(),
+        "tune_questions": {"stard": sum(questions[i][0] == "stard" for i in tune),
+                           "default": sum(questions[i][0] == "default" for i in tune)},
+    }
+    save_model(args.out, model.booster_.model_to_string(), meta)
+    print(f"→ {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
