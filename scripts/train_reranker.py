@@ -44,13 +44,17 @@ def ranker(params: dict):
                                deterministic=True, force_row_wise=True, n_jobs=1, verbose=-1, **params)
 
 
-def ranked_articles(rows, scores, exact, chunks, depth: int = 10) -> list:
-    """Article keys best first as a search shows them: named articles first, then by score."""
+def article_key(chunk) -> tuple | None:
+    return (chunk.law, chunk.article, chunk.suffix, None) if chunk.kind == "statute" else None
+
+
+def ranked_articles(rows, scores, exact, key_of, depth: int = 10) -> list:
+    """Article keys (``key_of(row)``, None for prose) best first as a search shows them: named
+    articles first, then by score; each article once."""
     order = sorted(range(len(rows)), key=lambda i: (-exact[i], -scores[i], rows[i]))
     out, seen = [], set()
     for i in order:
-        c = chunks[rows[i]]
-        key = (c.law, c.article, c.suffix, None) if c.kind == "statute" else None
+        key = key_of(rows[i])
         if key is not None and key in seen:
             continue
         seen.add(key)
@@ -105,7 +109,8 @@ def main() -> int:
         out = []
         for kind in ("stard", "default"):
             part = [i for i in idx if questions[i][0] == kind]
-            ranked = {i: ranked_articles(pools[i].rows, score_of(i), pools[i].features[:, exact_col], s.chunks)
+            ranked = {i: ranked_articles(pools[i].rows, score_of(i), pools[i].features[:, exact_col],
+                                         lambda r: article_key(s.chunks[r]))
                       for i in part}
             m = retrieval_metrics(ranked, {i: golds[i] for i in part})
             out.append(f"{kind} ({m['n_retrieval']}): hit@1 {m['hit@1']:.3f} hit@5 {m['hit@5']:.3f} "

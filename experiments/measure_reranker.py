@@ -1,0 +1,353 @@
+"""A learned re-ranker over the library index's candidates (issue 13), measured.
+
+For every question (STARD questions whose gold is in the index, and the default question file's
+answerable ones) the product's own retrieval steps give a candidate pool: the dense and BM25
+top lists, the articles of the 10 nearest known questions (no similarity floor), and exact
+lookups. Each candidate gets a few measured features; a logistic model (pointwise or pairwise)
+learns from the tune parts which candidates are gold. Tune figures are question-grouped 5-fold
+cross-validated; held-out is only reported.
+
+    LEGALQA_HOME=/work/libhome python experiments/measure_reranker.py --cache /tmp/rr.npz
+
+The first run gathers the pool (a few minutes) into --cache; later runs only fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+SHARED = Path(os.environ.get("LEGALQA_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+FLOOR = 0.92
+LR, LEAVES, MINCHILD = float(os.environ.get("RR_LR", 0.05)), int(os.environ.get("RR_LEAVES", 15)), int(os.environ.get("RR_MINCHILD", 20))
+
+
+def gather(args) -> dict:
+    from legalqa.eval.data import load_questions, load_stard, restrict_to_index
+    from legalqa.eval.run import load_searcher
+    from legalqa.index.backends.base import Request
+    from legalqa.index.expansion import Expansion, expand
+    from legalqa.index.rerank import chapter as _chapter
+    from legalqa.index.search import Filters, normalize_query
+    from legalqa.ingest.citations import find_citations
+
+    s = load_searcher()
+    cfg = s.config
+    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
+    stard, _ = restrict_to_index(load_stard(args.questions, aliases=s.aliases), known)
+    own = [q for q in load_questions(Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl",
+                                     aliases=s.aliases) if q.answerable and q.expected_keys]
+    qs = [("stard", q) for q in stard] + [("default", q) for q in own]
+    print(f"{len(stard)} STARD, {len(own)} default questions", file=sys.stderr)
+    keys = s.keys
+    flt = Filters()
+    law_of = [c.law for c in s.chunks]
+    chap_of = [_chapter(c) for c in s.chunks]
+    texts = []
+    for _, q in qs:
+        t, _fix = s.speller.correct(normalize_query(q.question)) if cfg.correct_typos else (normalize_query(q.question), [])
+        texts.append(t)
+    exps = [expand(t, s.rules, cfg.disabled_rules) if cfg.expand else Expansion((), ()) for t in texts]
+    qvecs = s.embedder.embed_queries([e.apply(t) if cfg.expand_dense else t for t, e in zip(texts, exps, strict=True)])
+    names = ["cos", "bm", "rd", "rb", "kmax", "kcnt", "kmax_hi", "law", "chap", "law_hi", "chap_hi",
+             "statute", "default", "exact", "prod_fused", "top_key",
+             "pop_art", "pop_law", "ksoft", "kcnt30", "law30", "chap30", "lawrank", "qcov", "len", "law_cov", "head_cov", "law_cent", "law_cent_rank", "chap_cent"]
+    X, y, grp, src, split, rows_all = [], [], [], [], [], []
+    base_rank = []
+    import math
+    import re
+    from collections import Counter
+    art_count: Counter = Counter()
+    law_count: Counter = Counter()
+    for rws in keys.rows:
+        for r in rws:
+            art_count[r] += 1
+        for law in {law_of[r] for r in rws}:
+            law_count[law] += 1
+    n_keys = sum(1 for r in keys.rows if r)
+    import faiss
+    vecs = faiss.downcast_index(s.backend.data.dense.index).reconstruct_n(0, len(s.chunks))
+    def centroids(group_of):
+        groups: dict = {}
+        for r, c in enumerate(s.chunks):
+            if c.kind == "statute" and c.status not in ("已废止", "历史版本"):
+                groups.setdefault(group_of[r], []).append(r)
+        names_ = list(groups)
+        m = np.stack([vecs[groups[g]].mean(axis=0) for g in names_])
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+        return names_, m
+    law_names, law_m = centroids(law_of)
+    chap_names, chap_m = centroids(chap_of)
+    chap_idx = {g: i for i, g in enumerate(chap_names)}
+    han = re.compile(r"[\u4e00-\u9fff]")
+
+    def bigrams(t: str) -> set:
+        t = "".join(han.findall(t))
+        return {t[k:k + 2] for k in range(len(t) - 1)}
+    for i, (kind, q) in enumerate(qs):
+        t, e = texts[i], exps[i]
+        req = Request(qvecs[i], e.apply(t), flt, args.depth, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
+        got = s.backend.retrieve(req)
+        near = keys.nearest(qvecs[i], 10, -1.0) if keys is not None else []
+        near_hi = [(j, sim) for j, sim in near if sim >= FLOOR]
+        near30 = keys.nearest(qvecs[i], 30, -1.0)
+        sims_all = keys.vectors @ qvecs[i]
+        own_keys = np.nonzero(sims_all >= 0.9995)[0].tolist()
+        own_art = Counter(r for j in own_keys for r in keys.rows[j])
+        own_law = Counter(law for j in own_keys for law in {law_of[r] for r in keys.rows[j]})
+        top = near30[0][1] if near30 else 0.0
+        soft: dict[int, float] = {}
+        z = 0.0
+        for j, sim in near30:
+            w = math.exp((sim - top) / 0.02)
+            z += w
+            for r in keys.rows[j]:
+                soft[r] = soft.get(r, 0.0) + w
+        c30: dict[int, float] = {}
+        for j, _ in near30:
+            for r in keys.rows[j]:
+                c30[r] = c30.get(r, 0.0) + 1 / 30
+        lv30 = keys.votes(near30, lambda r: law_of[r], 30)
+        cv30 = keys.votes(near30, lambda r: chap_of[r], 30)
+        qb = bigrams(t)
+        lc = law_m @ qvecs[i]
+        law_cos = dict(zip(law_names, lc.tolist(), strict=True))
+        law_rank = {law_names[j]: k + 1 for k, j in enumerate(np.argsort(-lc))}
+        chap_cos = chap_m @ qvecs[i]
+        kmax: dict[int, float] = {}
+        kcnt: dict[int, float] = {}
+        for j, sim in near:
+            for r in keys.rows[j]:
+                if flt.admits(s.chunks[r]):
+                    kmax[r] = max(kmax.get(r, -1), sim)
+                    kcnt[r] = kcnt.get(r, 0) + 0.1
+        lv = keys.votes(near, lambda r: law_of[r], 10)
+        cv = keys.votes(near, lambda r: chap_of[r], 10)
+        lvh = keys.votes(near_hi, lambda r: law_of[r], 10)
+        cvh = keys.votes(near_hi, lambda r: chap_of[r], 10)
+        exact = []
+        for ref in find_citations(t, aliases=s.aliases):
+            r = s._articles.get((ref.law, ref.article, ref.suffix)) if ref.law else None
+            if r is not None and r not in exact and flt.admits_named(s.chunks[r]):
+                exact.append(r)
+        dense = dict(got.dense)
+        sparse = dict(got.sparse)
+        drank = {r: k + 1 for k, (r, _) in enumerate(got.dense)}
+        srank = {r: k + 1 for k, (r, _) in enumerate(got.sparse)}
+        pool = list(dict.fromkeys([*exact, *dense, *sparse, *kmax]))
+        missing = [r for r in pool if r not in dense or r not in sparse]
+        dm, sm = s.backend.scores(req, missing) if missing else ({}, {})
+        # the product's ranking today, for the baseline and as a feature
+        res = s.run(q.question, 10)
+        prod = [(h.chunk.law, h.chunk.article, h.chunk.suffix, None) if h.chunk.kind == "statute" else None for h in res.hits]
+        base_rank.append(prod)
+        bmax = max(sparse.values(), default=1.0) or 1.0
+        top_key = near[0][1] if near else 0.0
+        gold = {(k[0], k[1], k[2]) for k in q.expected_keys}
+        fused_prod = {}
+        by_law: dict = {}
+        for r in pool:
+            by_law.setdefault(law_of[r], []).append((dense.get(r, dm.get(r, 0.0)), r))
+        lawrank = {}
+        for lst in by_law.values():
+            for k, (_, r) in enumerate(sorted(lst, reverse=True)):
+                lawrank[r] = 1 / np.log2(2 + k)
+        for r in pool:
+            c = s.chunks[r]
+            cos = dense.get(r, dm.get(r, 0.0))
+            bm = sparse.get(r, sm.get(r, 0.0)) / bmax
+            X.append([cos, bm, 1 / np.log2(1 + drank.get(r, 200)), 1 / np.log2(1 + srank.get(r, 200)),
+                      max(kmax.get(r, 0.0), 0.0), kcnt.get(r, 0.0), max(kmax.get(r, 0.0) - 0.9, 0.0),
+                      lv.get(law_of[r], 0.0), cv.get(chap_of[r], 0.0), lvh.get(law_of[r], 0.0), cvh.get(chap_of[r], 0.0),
+                      float(c.kind == "statute"), float(c.collection == "default"), float(r in exact),
+                      fused_prod.get(r, 0.0), top_key,
+                      math.log1p(art_count[r] - own_art[r]), math.log1p(law_count[law_of[r]] - own_law[law_of[r]]) / math.log1p(n_keys),
+                      soft.get(r, 0.0) / z if z else 0.0, c30.get(r, 0.0), lv30.get(law_of[r], 0.0), cv30.get(chap_of[r], 0.0),
+                      lawrank[r], len(qb & bigrams(c.text)) / max(1, len(qb)), math.log(1 + len(c.text)),
+                      len(qb & bigrams(c.law or "")) / max(1, len(bigrams(c.law or ""))),
+                      len(qb & bigrams(" ".join(c.heading_path))) / max(1, len(bigrams(" ".join(c.heading_path)))),
+                      law_cos.get(law_of[r], 0.0), 1 / np.log2(1 + law_rank.get(law_of[r], 500)),
+                      float(chap_cos[chap_idx[chap_of[r]]]) if chap_of[r] in chap_idx else 0.0])
+            y.append(int(c.kind == "statute" and (c.law, c.article, c.suffix) in gold))
+            grp.append(i)
+            rows_all.append(r)
+        src.append(kind)
+        split.append(q.split)
+    keys_of = [(c.law, c.article, c.suffix, None) if c.kind == "statute" else None for c in s.chunks]
+    golds = [sorted({(k[0], k[1], k[2], None) for k in q.expected_keys}) for _, q in qs]
+    return {"X": np.array(X, dtype=np.float32), "y": np.array(y), "grp": np.array(grp), "rows": np.array(rows_all),
+            "src": np.array(src), "split": np.array(split), "names": np.array(names),
+            "ids": np.array([q.id for _, q in qs]),
+            "keys": np.array([repr(k) for k in keys_of]), "golds": np.array([repr(g) for g in golds]),
+            "base": np.array([repr(b) for b in base_rank])}
+
+
+def ranked_keys(score: np.ndarray, exact: np.ndarray, rows: np.ndarray, keys_of: list, depth: int = 10) -> list:
+    """One question's article keys best first, as scripts/train_reranker.py ranks them."""
+    from train_reranker import ranked_articles
+
+    return ranked_articles(rows, score, exact, keys_of.__getitem__, depth)
+
+
+def metrics_of(ranked: dict, gold: dict) -> dict:
+    from legalqa.eval.metrics import retrieval_metrics
+    return retrieval_metrics(ranked, gold)
+
+
+def fmt(m: dict) -> str:
+    return " ".join(f"{m[k]:.3f}" for k in ("hit@1", "hit@5", "recall@5", "mrr@10")) + f" (n={m['n_retrieval']})"
+
+
+def main() -> int:
+    global LR, LEAVES, MINCHILD
+    p = argparse.ArgumentParser()
+    p.add_argument("--questions", default=str(SHARED / "stard" / "train.jsonl"))
+    p.add_argument("--depth", type=int, default=50)
+    p.add_argument("--cache", default="/tmp/rerank_pool.npz")
+    p.add_argument("--features", default="", help="comma-separated feature names to use (default: all but prod_fused)")
+    p.add_argument("--lgb", type=int, nargs="*", default=[])
+    p.add_argument("--grid", action="store_true", help="the tune-only grid (prints no held-out figure)")
+    p.add_argument("--compare", action="store_true", help="feature groups at the chosen settings, tune only")
+    args = p.parse_args()
+    if Path(args.cache).exists():
+        d = dict(np.load(args.cache, allow_pickle=False))
+    else:
+        d = gather(args)
+        np.savez_compressed(args.cache, **d)
+    from ast import literal_eval
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, grp = d["X"], d["y"], d["grp"]
+    names = list(d["names"])
+    keys_of = [literal_eval(k) for k in d["keys"]]
+    golds = [set(literal_eval(g)) for g in d["golds"]]
+    base = [literal_eval(b) for b in d["base"]]
+    src, split, rows = d["src"], d["split"], d["rows"]
+    nq = len(golds)
+
+    def report(name: str, ranked_of) -> None:
+        out = []
+        for s_ in ("stard", "default"):
+            for sp in ("tune", "heldout"):
+                idx = [i for i in range(nq) if src[i] == s_ and split[i] == sp]
+                m = metrics_of({i: ranked_of(i) for i in idx}, {i: golds[i] for i in idx})
+                out.append(f"{s_}/{sp} {fmt(m)}")
+        print(f"{name}\n   " + "\n   ".join(out), flush=True)
+
+    report("product today", lambda i: base[i])
+
+    starts = np.searchsorted(grp, np.arange(nq))
+    ends = np.append(starts[1:], len(grp))
+    exact_col = names.index("exact")
+
+    def order(i: int, score: np.ndarray) -> list:
+        a, b = starts[i], ends[i]
+        return ranked_keys(score[a:b], X[a:b, exact_col], rows[a:b], keys_of)
+
+    def fit(cols, train_q, C, pairwise, weight_default=1.0):
+        mask = np.isin(grp, train_q)
+        if pairwise == "lgb":
+            import lightgbm as lgb
+            qi = np.unique(grp[mask])
+            sizes = ends[qi] - starts[qi]
+            m = lgb.LGBMRanker(objective="lambdarank", n_estimators=int(C), learning_rate=LR, num_leaves=LEAVES,
+                               min_child_samples=MINCHILD, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
+                               lambdarank_truncation_level=10, verbose=-1, random_state=0, n_jobs=2)
+            m.fit(X[mask][:, cols], y[mask], group=sizes)
+            return lambda Z: m.predict(Z[:, cols])
+        Xs = X[mask][:, cols]
+        sc = StandardScaler().fit(Xs)
+        if not pairwise:
+            w = np.where(src[grp[mask]] == "default", weight_default, 1.0)
+            m = LogisticRegression(C=C, max_iter=2000, class_weight="balanced").fit(sc.transform(Xs), y[mask], sample_weight=w)
+            return lambda Z: m.decision_function(sc.transform(Z[:, cols]))
+        D, L, W = [], [], []
+        Z = sc.transform(X[:, cols])
+        rng = np.random.default_rng(0)
+        for i in train_q:
+            a, b = starts[i], ends[i]
+            pos = [j for j in range(a, b) if y[j]]
+            neg = [j for j in range(a, b) if not y[j]]
+            if not pos or not neg:
+                continue
+            neg = rng.choice(neg, size=min(len(neg), 30), replace=False)
+            wq = weight_default if src[i] == "default" else 1.0
+            for pj in pos:
+                for nj in neg:
+                    D += [Z[pj] - Z[nj], Z[nj] - Z[pj]]
+                    L += [1, 0]
+                    W += [wq / len(pos), wq / len(pos)]
+        m = LogisticRegression(C=C, max_iter=2000, fit_intercept=False).fit(np.array(D), np.array(L), sample_weight=np.array(W))
+        return lambda Zx: sc.transform(Zx[:, cols]) @ m.coef_[0]
+
+    tune_q = np.array([i for i in range(nq) if split[i] == "tune"])
+    folds = np.arange(len(tune_q)) % 5
+    np.random.default_rng(1).shuffle(folds)
+
+    def run(name, cols, C=1.0, pairwise=False, weight_default=1.0):
+        cv = np.zeros(len(X))
+        for f in range(5):
+            tr, te = tune_q[folds != f], tune_q[folds == f]
+            sc = fit(cols, tr, C, pairwise, weight_default)(X)
+            te_mask = np.isin(grp, te)
+            cv[te_mask] = sc[te_mask]
+        full = fit(cols, tune_q, C, pairwise, weight_default)(X)
+        both = np.where(np.isin(grp, tune_q), cv, full)
+        report(name, lambda i: order(i, both))
+
+    def draws(cols, trees, seeds):
+        """Mean tune cross-validated (hit@5, recall@5, MRR@10) per source over fold draws."""
+        ms = []
+        for seed in seeds:
+            f_ = np.arange(len(tune_q)) % 5
+            np.random.default_rng(seed).shuffle(f_)
+            cv = np.zeros(len(X))
+            for f in range(5):
+                te = np.isin(grp, tune_q[f_ == f])
+                cv[te] = fit(cols, tune_q[f_ != f], trees, "lgb")(X)[te]
+            for s_ in ("stard", "default"):
+                idx = [i for i in tune_q if src[i] == s_]
+                m = metrics_of({i: order(i, cv) for i in idx}, {i: golds[i] for i in idx})
+                ms.append((s_, m["hit@5"], m["recall@5"], m["mrr@10"]))
+        st = np.mean([m[1:] for m in ms if m[0] == "stard"], axis=0)
+        de = np.mean([m[1:] for m in ms if m[0] == "default"], axis=0)
+        return (f"stard tune hit@5 {st[0]:.4f} R@5 {st[1]:.4f} MRR {st[2]:.4f}"
+                f" | default tune hit@5 {de[0]:.4f} R@5 {de[1]:.4f} MRR {de[2]:.4f}")
+
+    all_cols = [names.index(n) for n in names if n not in ("prod_fused", "law_cent", "law_cent_rank", "chap_cent")]
+    sel = args.features.split(",") if args.features else None
+    if sel:
+        run(f"pointwise {sel}", [names.index(n) for n in sel])
+        return 0
+    if args.compare:  # the chosen settings, with and without feature groups, over four fold draws (tune only)
+        LR, LEAVES = 0.1, 7
+        base_cols = [names.index(n) for n in names if n not in ("prod_fused", "law_cent", "law_cent_rank", "chap_cent")]
+        variants = {"shipped features": base_cols,
+                    "+ law/chapter centroids": base_cols + [names.index(n) for n in ("law_cent", "law_cent_rank", "chap_cent")],
+                    "+ law centroids only": base_cols + [names.index(n) for n in ("law_cent", "law_cent_rank")]}
+        for vname, cols in variants.items():
+            print(f"{vname}: {draws(cols, 200, (1, 2, 3, 4))}", flush=True)
+        return 0
+    if args.grid:  # decide on tune only: two fold draws, mean of the cross-validated figures
+        for lr in (0.05, 0.1):
+            for leaves in (7, 15, 31):
+                for n in (50, 100, 200):
+                    LR, LEAVES = lr, leaves
+                    print(f"lr {lr} leaves {leaves} trees {n}: {draws(all_cols, n, (1, 2))}", flush=True)
+        return 0
+    for n in args.lgb:
+        run(f"lambdarank {n} trees", all_cols, C=n, pairwise="lgb")
+    if not args.lgb:
+        run("pairwise all", all_cols, pairwise=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
