@@ -406,3 +406,29 @@ def test_the_faces_work_unchanged_on_the_engine_backend(tmp_path):
                      engine.ask("离婚后还要还对方借的网贷吗").text)
     assert out["faiss"] == out["qdrant"]
     engines["qdrant"].close()
+
+
+def test_the_rerankers_candidates_are_identical_on_both_backends(pair):
+    """The re-ranker's pool reads both retrievers and fills missing scores (Backend.scores) on either engine."""
+    import numpy as np
+    from legalqa.index.keys import ResolvedKeys
+    from legalqa.index.rerank import FEATURES, Reranker
+
+    class ByCosine:
+        def predict(self, features, num_threads=1):
+            return features[:, FEATURES.index("cos")] + features[:, FEATURES.index("kmax")]
+
+    emb, faiss, qdrant, faiss_data, qdrant_data = pair
+    keys = ResolvedKeys(emb.embed_queries(QUERIES[:2]), ((0,), (1, 2)))
+    searchers = []
+    for data, backend in ((faiss_data, faiss), (qdrant_data, qdrant)):
+        s = Searcher(data, emb, SearchConfig(rrf_k=10, keys_scope="all", keys_neighbors=10, rerank=True), backend=backend)
+        s._keys, s._reranker = keys, Reranker(ByCosine(), {})
+        searchers.append(s)
+    a, b = searchers
+    for q in QUERIES:
+        pa, pb = a.candidates(q), b.candidates(q)
+        assert pa.rows == pb.rows and np.allclose(pa.features, pb.features, atol=1e-5)
+        ha, hb = a.search(q, 5), b.search(q, 5)
+        assert [h.chunk.id for h in ha] == [h.chunk.id for h in hb]
+        assert all(h.rerank_score is not None for h in ha)
