@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -93,12 +94,15 @@ def _rank_weight(rank: int | None) -> float:
 class Pool:
     """The candidates of one search and their features (rows of ``FEATURES``).
 
-    ``key_best`` is each candidate's nearest known question's similarity, for ``Hit.key_score``.
+    ``key_best`` is each candidate's nearest known question's similarity, for ``Hit.key_score``;
+    ``dense`` and ``bm25`` are every candidate's cosine and BM25 score, for the hits.
     """
 
     rows: tuple[int, ...]
     features: np.ndarray
     key_best: dict[int, float]
+    dense: dict[int, float]
+    bm25: dict[int, float]
 
 
 class PoolBuilder:
@@ -112,20 +116,9 @@ class PoolBuilder:
         self._art_count: Counter = Counter(r for rows in keys.rows for r in rows)
         self._law_count: Counter = Counter(law for rows in keys.rows for law in {self._law[r] for r in rows})
         self._n_keys = max(1, len(keys))
-        self._pairs: dict[int, frozenset[str]] = {}
-        self._named_pairs: dict[str, frozenset[str]] = {}
-
-    def _text_pairs(self, row: int) -> frozenset[str]:
-        got = self._pairs.get(row)
-        if got is None:
-            got = self._pairs[row] = char_pairs(self.chunks[row].text)
-        return got
-
-    def _name_pairs(self, name: str) -> frozenset[str]:
-        got = self._named_pairs.get(name)
-        if got is None:
-            got = self._named_pairs[name] = char_pairs(name)
-        return got
+        # Bounded caches: a long-running server meets most of the library's texts in time.
+        self._text_pairs = lru_cache(maxsize=4096)(lambda row: char_pairs(chunks[row].text))
+        self._name_pairs = lru_cache(maxsize=4096)(char_pairs)
 
     def build(
         self,
@@ -221,7 +214,7 @@ class PoolBuilder:
                 len(q_pairs & law_pairs) / max(1, len(law_pairs)),
                 len(q_pairs & head_pairs) / max(1, len(head_pairs)),
             )
-        return Pool(tuple(rows), out, {r: s for r, s in kmax.items()})
+        return Pool(tuple(rows), out, {r: s for r, s in kmax.items()}, cos, bm)
 
 
 @dataclass(frozen=True)

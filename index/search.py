@@ -405,6 +405,8 @@ class Searcher:
         t2 = time.perf_counter()
         keys = self.keys
         order: dict[int, float] | None = None
+        pool: Pool | None = None
+        nearest: list[tuple[int, float]] = []
         if ranker is not None:  # the learned re-ranker orders the whole candidate pool (index/rerank.py)
             pool = self.pool(got, flt)
             scores = ranker.score(pool.features)
@@ -429,17 +431,21 @@ class Searcher:
                 {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight},
                 k=cfg.rrf_k,
             )
-        if order is None and keyed and (cfg.keys_law_prior or cfg.keys_heading_prior):
-            self._route(fused, keys, keys.nearest(got.vector, cfg.keys_neighbors, cfg.keys_min_similarity))
+        if nearest and (cfg.keys_law_prior or cfg.keys_heading_prior):
+            self._route(fused, keys, nearest)
         d_info = {r: (i + 1, s) for i, (r, s) in enumerate(dense)}
         s_info = {r: (i + 1, s) for i, (r, s) in enumerate(sparse)}
         by = order if order is not None else fused
         ranked = exact_rows + [r for r in sorted(by, key=lambda r: (-by[r], r)) if r not in exact_rows]
         ranked, held_back = self._diversify(ranked)
         shown = ranked[:k] + [row for row in held_back[:k] if row not in ranked[:k]]
-        # A hit one retriever did not rank still shows both scores (the composer and selector read them).
+        # A hit one retriever did not rank still shows both scores (the composer and selector read them);
+        # a re-ranked search's pool has them already.
         unscored = [r for r in shown if d_info.get(r, (None, None))[1] is None or r not in s_info]
-        d_more, s_more = self.backend.scores(got.request, unscored) if unscored else ({}, {})
+        if pool is not None:
+            d_more, s_more = pool.dense, pool.bm25
+        else:
+            d_more, s_more = self.backend.scores(got.request, unscored) if unscored else ({}, {})
 
         def hit(rank: int, row: int) -> Hit:
             dr, ds = d_info.get(row, (None, None))
