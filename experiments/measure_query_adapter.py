@@ -115,7 +115,7 @@ def main() -> int:
             ranked[i] = [keys_of[live_rows[j]] for j in top]
         return retrieval_metrics(ranked, {i: golds[i] for i in idx})
 
-    base_cols = [names.index(n) for n in names if n not in ("prod_fused", "law_cent", "law_cent_rank", "chap_cent")]
+    base_cols = [names.index(n) for n in names if n not in mr.EXTRA]
     exact_col = names.index("exact")
     import lightgbm as lgb
 

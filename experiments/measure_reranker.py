@@ -1,13 +1,12 @@
 """A learned re-ranker over the library index's candidates (issue 13), measured.
 
 For every question (STARD questions whose gold is in the index, and the default question file's
-answerable ones) the product's own retrieval steps give a candidate pool: the dense and BM25
-top lists, the articles of the 10 nearest known questions (no similarity floor), and exact
-lookups. Each candidate gets a few measured features; a logistic model (pointwise or pairwise)
-learns from the tune parts which candidates are gold. Tune figures are question-grouped 5-fold
-cross-validated; held-out is only reported.
+answerable ones) the product's ``Searcher.candidates`` gives the candidate pool and its FEATURES
+(index/rerank.py); law and chapter centroids (EXTRA) are added beside them. Logistic (pointwise,
+pairwise) and LightGBM lambdarank models learn from the tune parts which candidates are gold.
+Tune figures are question-grouped 5-fold cross-validated; held-out is only reported.
 
-    LEGALQA_HOME=/work/libhome python experiments/measure_reranker.py --cache /tmp/rr.npz
+    LEGALQA_HOME=/work/libhome python experiments/measure_reranker.py --cache /tmp/rr.npz [--grid | --compare | --lgb 100]
 
 The first run gathers the pool (a few minutes) into --cache; later runs only fit.
 """
@@ -23,165 +22,68 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 SHARED = Path(os.environ.get("LEGALQA_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
-FLOOR = 0.92
 LR, LEAVES, MINCHILD = float(os.environ.get("RR_LR", 0.05)), int(os.environ.get("RR_LEAVES", 15)), int(os.environ.get("RR_MINCHILD", 20))
 
 
+EXTRA = ("law_cent", "law_cent_rank", "chap_cent")  # tried beside the product's FEATURES, not adopted
+
+
 def gather(args) -> dict:
+    """Each question's candidate pool through the product (``Searcher.candidates``: the shipped
+    FEATURES), plus the EXTRA columns, the gold labels and the product's own top 10."""
+    import faiss
     from legalqa.eval.data import load_questions, load_stard, restrict_to_index
     from legalqa.eval.run import load_searcher
-    from legalqa.index.backends.base import Request
-    from legalqa.index.expansion import Expansion, expand
-    from legalqa.index.rerank import chapter as _chapter
-    from legalqa.index.search import Filters, normalize_query
-    from legalqa.ingest.citations import find_citations
+    from legalqa.index.rerank import FEATURES, chapter
+    from legalqa.index.search import normalize_query
 
     s = load_searcher()
-    cfg = s.config
     known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
     stard, _ = restrict_to_index(load_stard(args.questions, aliases=s.aliases), known)
     own = [q for q in load_questions(Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl",
                                      aliases=s.aliases) if q.answerable and q.expected_keys]
     qs = [("stard", q) for q in stard] + [("default", q) for q in own]
     print(f"{len(stard)} STARD, {len(own)} default questions", file=sys.stderr)
-    keys = s.keys
-    flt = Filters()
-    law_of = [c.law for c in s.chunks]
-    chap_of = [_chapter(c) for c in s.chunks]
-    texts = []
-    for _, q in qs:
-        t, _fix = s.speller.correct(normalize_query(q.question)) if cfg.correct_typos else (normalize_query(q.question), [])
-        texts.append(t)
-    exps = [expand(t, s.rules, cfg.disabled_rules) if cfg.expand else Expansion((), ()) for t in texts]
-    qvecs = s.embedder.embed_queries([e.apply(t) if cfg.expand_dense else t for t, e in zip(texts, exps, strict=True)])
-    names = ["cos", "bm", "rd", "rb", "kmax", "kcnt", "kmax_hi", "law", "chap", "law_hi", "chap_hi",
-             "statute", "default", "exact", "prod_fused", "top_key",
-             "pop_art", "pop_law", "ksoft", "kcnt30", "law30", "chap30", "lawrank", "qcov", "len", "law_cov", "head_cov", "law_cent", "law_cent_rank", "chap_cent"]
-    X, y, grp, src, split, rows_all = [], [], [], [], [], []
-    base_rank = []
-    import math
-    import re
-    from collections import Counter
-    art_count: Counter = Counter()
-    law_count: Counter = Counter()
-    for rws in keys.rows:
-        for r in rws:
-            art_count[r] += 1
-        for law in {law_of[r] for r in rws}:
-            law_count[law] += 1
-    n_keys = sum(1 for r in keys.rows if r)
-    import faiss
+    qvecs = s.embedder.embed_queries([s.speller.correct(normalize_query(q.question))[0] for _, q in qs])
+
+    # Law and chapter centroids: the mean vector of their in-force statutes.
     vecs = faiss.downcast_index(s.backend.data.dense.index).reconstruct_n(0, len(s.chunks))
+    law_of = [c.law for c in s.chunks]
+    chap_of = [chapter(c) for c in s.chunks]
+
     def centroids(group_of):
         groups: dict = {}
         for r, c in enumerate(s.chunks):
             if c.kind == "statute" and c.status not in ("已废止", "历史版本"):
                 groups.setdefault(group_of[r], []).append(r)
-        names_ = list(groups)
-        m = np.stack([vecs[groups[g]].mean(axis=0) for g in names_])
-        m /= np.linalg.norm(m, axis=1, keepdims=True)
-        return names_, m
-    law_names, law_m = centroids(law_of)
-    chap_names, chap_m = centroids(chap_of)
-    chap_idx = {g: i for i, g in enumerate(chap_names)}
-    han = re.compile(r"[\u4e00-\u9fff]")
+        m = np.stack([vecs[rows].mean(axis=0) for rows in groups.values()])
+        return {g: i for i, g in enumerate(groups)}, m / np.linalg.norm(m, axis=1, keepdims=True)
 
-    def bigrams(t: str) -> set:
-        t = "".join(han.findall(t))
-        return {t[k:k + 2] for k in range(len(t) - 1)}
+    law_idx, law_m = centroids(law_of)
+    chap_idx, chap_m = centroids(chap_of)
+    X, y, grp, src, split, rows_all, base_rank = [], [], [], [], [], [], []
     for i, (kind, q) in enumerate(qs):
-        t, e = texts[i], exps[i]
-        req = Request(qvecs[i], e.apply(t), flt, args.depth, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
-        got = s.backend.retrieve(req)
-        near = keys.nearest(qvecs[i], 10, -1.0) if keys is not None else []
-        near_hi = [(j, sim) for j, sim in near if sim >= FLOOR]
-        near30 = keys.nearest(qvecs[i], 30, -1.0)
-        sims_all = keys.vectors @ qvecs[i]
-        own_keys = np.nonzero(sims_all >= 0.9995)[0].tolist()
-        own_art = Counter(r for j in own_keys for r in keys.rows[j])
-        own_law = Counter(law for j in own_keys for law in {law_of[r] for r in keys.rows[j]})
-        top = near30[0][1] if near30 else 0.0
-        soft: dict[int, float] = {}
-        z = 0.0
-        for j, sim in near30:
-            w = math.exp((sim - top) / 0.02)
-            z += w
-            for r in keys.rows[j]:
-                soft[r] = soft.get(r, 0.0) + w
-        c30: dict[int, float] = {}
-        for j, _ in near30:
-            for r in keys.rows[j]:
-                c30[r] = c30.get(r, 0.0) + 1 / 30
-        lv30 = keys.votes(near30, lambda r: law_of[r], 30)
-        cv30 = keys.votes(near30, lambda r: chap_of[r], 30)
-        qb = bigrams(t)
-        lc = law_m @ qvecs[i]
-        law_cos = dict(zip(law_names, lc.tolist(), strict=True))
-        law_rank = {law_names[j]: k + 1 for k, j in enumerate(np.argsort(-lc))}
-        chap_cos = chap_m @ qvecs[i]
-        kmax: dict[int, float] = {}
-        kcnt: dict[int, float] = {}
-        for j, sim in near:
-            for r in keys.rows[j]:
-                if flt.admits(s.chunks[r]):
-                    kmax[r] = max(kmax.get(r, -1), sim)
-                    kcnt[r] = kcnt.get(r, 0) + 0.1
-        lv = keys.votes(near, lambda r: law_of[r], 10)
-        cv = keys.votes(near, lambda r: chap_of[r], 10)
-        lvh = keys.votes(near_hi, lambda r: law_of[r], 10)
-        cvh = keys.votes(near_hi, lambda r: chap_of[r], 10)
-        exact = []
-        for ref in find_citations(t, aliases=s.aliases):
-            r = s._articles.get((ref.law, ref.article, ref.suffix)) if ref.law else None
-            if r is not None and r not in exact and flt.admits_named(s.chunks[r]):
-                exact.append(r)
-        dense = dict(got.dense)
-        sparse = dict(got.sparse)
-        drank = {r: k + 1 for k, (r, _) in enumerate(got.dense)}
-        srank = {r: k + 1 for k, (r, _) in enumerate(got.sparse)}
-        pool = list(dict.fromkeys([*exact, *dense, *sparse, *kmax]))
-        missing = [r for r in pool if r not in dense or r not in sparse]
-        dm, sm = s.backend.scores(req, missing) if missing else ({}, {})
-        # the product's ranking today, for the baseline and as a feature
-        res = s.run(q.question, 10)
-        prod = [(h.chunk.law, h.chunk.article, h.chunk.suffix, None) if h.chunk.kind == "statute" else None for h in res.hits]
-        base_rank.append(prod)
-        bmax = max(sparse.values(), default=1.0) or 1.0
-        top_key = near[0][1] if near else 0.0
-        gold = {(k[0], k[1], k[2]) for k in q.expected_keys}
-        fused_prod = {}
-        by_law: dict = {}
-        for r in pool:
-            by_law.setdefault(law_of[r], []).append((dense.get(r, dm.get(r, 0.0)), r))
-        lawrank = {}
-        for lst in by_law.values():
-            for k, (_, r) in enumerate(sorted(lst, reverse=True)):
-                lawrank[r] = 1 / np.log2(2 + k)
-        for r in pool:
-            c = s.chunks[r]
-            cos = dense.get(r, dm.get(r, 0.0))
-            bm = sparse.get(r, sm.get(r, 0.0)) / bmax
-            X.append([cos, bm, 1 / np.log2(1 + drank.get(r, 200)), 1 / np.log2(1 + srank.get(r, 200)),
-                      max(kmax.get(r, 0.0), 0.0), kcnt.get(r, 0.0), max(kmax.get(r, 0.0) - 0.9, 0.0),
-                      lv.get(law_of[r], 0.0), cv.get(chap_of[r], 0.0), lvh.get(law_of[r], 0.0), cvh.get(chap_of[r], 0.0),
-                      float(c.kind == "statute"), float(c.collection == "default"), float(r in exact),
-                      fused_prod.get(r, 0.0), top_key,
-                      math.log1p(art_count[r] - own_art[r]), math.log1p(law_count[law_of[r]] - own_law[law_of[r]]) / math.log1p(n_keys),
-                      soft.get(r, 0.0) / z if z else 0.0, c30.get(r, 0.0), lv30.get(law_of[r], 0.0), cv30.get(chap_of[r], 0.0),
-                      lawrank[r], len(qb & bigrams(c.text)) / max(1, len(qb)), math.log(1 + len(c.text)),
-                      len(qb & bigrams(c.law or "")) / max(1, len(bigrams(c.law or ""))),
-                      len(qb & bigrams(" ".join(c.heading_path))) / max(1, len(bigrams(" ".join(c.heading_path)))),
-                      law_cos.get(law_of[r], 0.0), 1 / np.log2(1 + law_rank.get(law_of[r], 500)),
-                      float(chap_cos[chap_idx[chap_of[r]]]) if chap_of[r] in chap_idx else 0.0])
-            y.append(int(c.kind == "statute" and (c.law, c.article, c.suffix) in gold))
-            grp.append(i)
-            rows_all.append(r)
+        pool = s.candidates(q.question)
+        lc, cc = law_m @ qvecs[i], chap_m @ qvecs[i]
+        law_rank = np.empty(len(lc), int)
+        law_rank[np.argsort(-lc)] = np.arange(1, len(lc) + 1)
+        extra = np.array([[lc[law_idx[law_of[r]]] if law_of[r] in law_idx else 0.0,
+                           1 / np.log2(1 + law_rank[law_idx[law_of[r]]]) if law_of[r] in law_idx else 0.0,
+                           cc[chap_idx[chap_of[r]]] if chap_of[r] in chap_idx else 0.0] for r in pool.rows])
+        X.append(np.hstack([pool.features, extra]))
+        gold = {(law, a, suf) for law, a, suf, *_ in q.expected_keys}
+        y += [int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article, s.chunks[r].suffix) in gold)
+              for r in pool.rows]
+        grp += [i] * len(pool.rows)
+        rows_all += list(pool.rows)
         src.append(kind)
         split.append(q.split)
+        base_rank.append([(h.chunk.law, h.chunk.article, h.chunk.suffix, None) if h.chunk.kind == "statute" else None
+                          for h in s.search(q.question, 10)])
     keys_of = [(c.law, c.article, c.suffix, None) if c.kind == "statute" else None for c in s.chunks]
     golds = [sorted({(k[0], k[1], k[2], None) for k in q.expected_keys}) for _, q in qs]
-    return {"X": np.array(X, dtype=np.float32), "y": np.array(y), "grp": np.array(grp), "rows": np.array(rows_all),
-            "src": np.array(src), "split": np.array(split), "names": np.array(names),
+    return {"X": np.vstack(X).astype(np.float32), "y": np.array(y), "grp": np.array(grp), "rows": np.array(rows_all),
+            "src": np.array(src), "split": np.array(split), "names": np.array([*FEATURES, *EXTRA]),
             "ids": np.array([q.id for _, q in qs]),
             "keys": np.array([repr(k) for k in keys_of]), "golds": np.array([repr(g) for g in golds]),
             "base": np.array([repr(b) for b in base_rank])}
@@ -209,7 +111,7 @@ def main() -> int:
     p.add_argument("--questions", default=str(SHARED / "stard" / "train.jsonl"))
     p.add_argument("--depth", type=int, default=50)
     p.add_argument("--cache", default="/tmp/rerank_pool.npz")
-    p.add_argument("--features", default="", help="comma-separated feature names to use (default: all but prod_fused)")
+    p.add_argument("--features", default="", help="comma-separated feature names to use (default: the shipped FEATURES)")
     p.add_argument("--lgb", type=int, nargs="*", default=[])
     p.add_argument("--grid", action="store_true", help="the tune-only grid (prints no held-out figure)")
     p.add_argument("--compare", action="store_true", help="feature groups at the chosen settings, tune only")
@@ -321,16 +223,16 @@ def main() -> int:
         return (f"stard tune hit@5 {st[0]:.4f} R@5 {st[1]:.4f} MRR {st[2]:.4f}"
                 f" | default tune hit@5 {de[0]:.4f} R@5 {de[1]:.4f} MRR {de[2]:.4f}")
 
-    all_cols = [names.index(n) for n in names if n not in ("prod_fused", "law_cent", "law_cent_rank", "chap_cent")]
+    all_cols = [names.index(n) for n in names if n not in EXTRA]
     sel = args.features.split(",") if args.features else None
     if sel:
         run(f"pointwise {sel}", [names.index(n) for n in sel])
         return 0
     if args.compare:  # the chosen settings, with and without feature groups, over four fold draws (tune only)
         LR, LEAVES = 0.1, 7
-        base_cols = [names.index(n) for n in names if n not in ("prod_fused", "law_cent", "law_cent_rank", "chap_cent")]
+        base_cols = all_cols
         variants = {"shipped features": base_cols,
-                    "+ law/chapter centroids": base_cols + [names.index(n) for n in ("law_cent", "law_cent_rank", "chap_cent")],
+                    "+ law/chapter centroids": base_cols + [names.index(n) for n in EXTRA],
                     "+ law centroids only": base_cols + [names.index(n) for n in ("law_cent", "law_cent_rank")]}
         for vname, cols in variants.items():
             print(f"{vname}: {draws(cols, 200, (1, 2, 3, 4))}", flush=True)
