@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from legalqa.eval.data import STARD_SPLIT, load_questions, load_stard, restrict_to_index  # noqa: E402
+from legalqa.eval.data import STARD_SPLIT, for_index, load_questions, load_stard, restrict_to_index  # noqa: E402
 from legalqa.eval.metrics import retrieval_metrics  # noqa: E402
 from legalqa.eval.run import load_searcher, quiet_openmp  # noqa: E402
 from legalqa.index.rerank import DEFAULT_RERANKER, FEATURES, save_model  # noqa: E402
@@ -84,7 +84,10 @@ def main() -> int:
         return 2
     known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
     stard, _ = restrict_to_index(load_stard(source, aliases=s.aliases), known)
-    own = [q for q in load_questions(OWN_QUESTIONS, aliases=s.aliases) if q.answerable and q.expected_keys]
+    # The question file as a library index is judged on it: its out-of-scope questions that the library
+    # answers (field ``library``) come with their library gold.
+    own = [q for q in for_index(load_questions(OWN_QUESTIONS, aliases=s.aliases), has_library=True)
+           if q.answerable and q.expected_keys]
     questions = [("stard", q) for q in stard] + [("default", q) for q in own]
     t0 = time.perf_counter()
     pools = [s.candidates(q.question) for _, q in questions]

@@ -1,0 +1,73 @@
+"""Training the re-ranker with and without the question file's library-gold tune questions (issue 13,
+session 8; docs/retrieval.md). Same folds for both, three draws, tune only.
+
+    LEGALQA_HOME=<library home> python experiments/measure_reranker_training_set.py
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LEGALQA_SHARED", REPO.parent / "shared"))
+sys.path.insert(0, str(REPO / "scripts"))
+
+
+def main() -> int:
+    from legalqa.eval.data import for_index, load_questions, load_stard, restrict_to_index
+    from legalqa.eval.metrics import retrieval_metrics
+    from legalqa.eval.run import load_searcher, quiet_openmp
+    from legalqa.index.rerank import FEATURES
+    from train_reranker import PARAMS, article_key, ranked_articles, ranker
+
+    quiet_openmp()
+    s = load_searcher()
+    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
+    stard, _ = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
+    own = [q for q in for_index(load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases), True)
+           if q.answerable and q.expected_keys]
+    qs = [("stard", q) for q in stard] + [("lib" if q.topic == "library" else "default", q) for q in own]
+    pools = [s.candidates(q.question) for _, q in qs]
+    exact = FEATURES.index("exact")
+    labels, golds = [], []
+    for (_, q), pool in zip(qs, pools, strict=True):
+        gold = {(law, art, suf) for law, art, suf, *_ in q.expected_keys}
+        golds.append({(*g, None) for g in gold})
+        labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
+                                                                       s.chunks[r].suffix) in gold) for r in pool.rows]))
+    tune = [i for i, (_, q) in enumerate(qs) if q.split == "tune"]
+
+    def fit(idx):
+        return ranker(PARAMS).fit(np.vstack([pools[i].features for i in idx]), np.concatenate([labels[i] for i in idx]),
+                                  group=[len(pools[i].rows) for i in idx])
+
+    def figures(idx, scores) -> str:
+        out = []
+        for kind in ("stard", "default", "lib"):
+            part = [i for i in idx if qs[i][0] == kind]
+            ranked = {i: ranked_articles(pools[i].rows, scores[i], pools[i].features[:, exact],
+                                         lambda r: article_key(s.chunks[r])) for i in part}
+            m = retrieval_metrics(ranked, {i: golds[i] for i in part})
+            out.append(f"{kind}({m['n_retrieval']}) {m['hit@1']:.3f} {m['hit@5']:.3f} {m['recall@5']:.3f} {m['mrr@10']:.3f}")
+        return " | ".join(out)
+
+    for seed in (0, 1, 2):
+        folds = np.arange(len(tune)) % 5
+        np.random.default_rng(seed).shuffle(folds)
+        for name, use in (("without lib", lambda i: qs[i][0] != "lib"), ("with lib", lambda i: True)):
+            cv = {}
+            for f in range(5):
+                model = fit([i for i, g in zip(tune, folds, strict=True) if g != f and use(i)])
+                for i, g in zip(tune, folds, strict=True):
+                    if g == f:
+                        cv[i] = model.predict(pools[i].features)
+            print(seed, name, figures(tune, cv), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
