@@ -208,8 +208,7 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
 
     def statute(st: StatuteChoice) -> StatuteQuote:
         c = st.chunk
-        ref = Ref(c.law or c.title, c.article, c.suffix, st.paragraph.index if st.paragraph else None,
-                  st.item.index if st.item else None)
+        ref = Ref(c.law or c.title, c.article, c.suffix, st.cited_paragraph, st.item.index if st.item else None)
         cite = ref.canonical()
         return StatuteQuote(cite, ref, c.heading_path, tuple(quote(c, sp.start, sp.end, cite, ref) for sp in st.quotes))
 
@@ -224,7 +223,7 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
             for case, br in enumerate(part.branches, start=1):
                 first = br.statutes[0]
                 c = first.chunk
-                ref = Ref(c.law or c.title, c.article, c.suffix, first.paragraph.index if first.paragraph else None)
+                ref = Ref(c.law or c.title, c.article, c.suffix, first.cited_paragraph)
                 cond = quote(c, br.condition.start, br.condition.end, ref.canonical(), ref)
                 blocks.append(Branch(case, cond, tuple(statute(st) for st in br.statutes), br.default))
                 after += [n for st in br.statutes for n in notes(st)]

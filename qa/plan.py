@@ -48,6 +48,12 @@ class StatuteChoice:
     quotes: tuple[Span, ...]  # source spans to quote, in order
     notes: tuple[str, ...] = ()  # e.g. where a prose source misquotes this article
 
+    @property
+    def cited_paragraph(self) -> int | None:
+        """The 款 the citation names: none for an article of one 款, whose 项 follows the article
+        (刑法第二百九十三条之一第（二）项, not …第一款第（二）项)."""
+        return self.paragraph.index if self.paragraph is not None and len(self.chunk.paragraphs) > 1 else None
+
 
 @dataclass(frozen=True)
 class BranchChoice:

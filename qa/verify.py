@@ -84,8 +84,8 @@ def _within(ci: Citation, chunk) -> bool:
         para = chunk.paragraphs[ref.paragraph - 1]
         if not para.start <= ci.start <= ci.end <= para.end:
             return False
-    if ref.item is not None:
-        return any(k == ref.paragraph and s.index == ref.item for k, s in chunk.items)
+    if ref.item is not None:  # no 款 named: the article has one, and its 项 follow the article
+        return any(k == (ref.paragraph or 1) and s.index == ref.item for k, s in chunk.items)
     return True
 
 
