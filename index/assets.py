@@ -51,7 +51,7 @@ PINNED_FILES = {
 }
 # Answer settings calibrated against an index (scripts/calibrate.py): they move with the model and
 # the indexed text, so an index records the values it was calibrated for.
-CALIBRATED = ("min_evidence", "rule_bonus", "lead_max_gap", "lead_min_relevance")
+CALIBRATED = ("min_evidence", "rule_bonus", "lead_max_gap", "lead_min_relevance", "cite_margin")
 _MODEL_LABELS = {"name": "名称", "engine": "推理引擎版本", "folder": "模型文件"}
 # Model files above this size are fingerprinted by size, head and tail: hashing a 400 MB weight
 # file on every load would cost more than the load itself.

@@ -34,6 +34,8 @@ class LibrarySettings:
     versions: str = "all"
     # The abstention threshold over an index that holds the library (calibrated on it; None: [answer]'s).
     min_evidence: float | None = None
+    # How re-ranked searches choose citations (AnswerConfig.cite_margin; None: the selector).
+    cite_margin: float | None = None
 
     @property
     def path(self) -> Path | None:
@@ -56,10 +58,12 @@ class Settings:
 
     def answer_for(self, library: bool) -> AnswerConfig:
         """The answer settings for an index with (or without) the statute library: the library has
-        its own calibrated abstention threshold (``[library] min_evidence``)."""
-        if library and self.library.min_evidence is not None:
-            return replace(self.answer, min_evidence=float(self.library.min_evidence))
-        return self.answer
+        its own calibrated abstention threshold and citation rule (``[library] min_evidence``, ``cite_margin``)."""
+        if not library:
+            return self.answer
+        pinned = {name: float(value) for name in ("min_evidence", "cite_margin")
+                  if (value := getattr(self.library, name)) is not None}
+        return replace(self.answer, **pinned) if pinned else self.answer
 
     @property
     def cache_dir(self) -> Path:
@@ -145,7 +149,12 @@ def _library(raw: dict, env: dict[str, str], path: Path) -> LibrarySettings:
     if min_evidence is not None and (isinstance(min_evidence, bool) or not isinstance(min_evidence, int | float)
                                      or not 0 <= min_evidence <= 1):
         raise ValueError(f"{where} min_evidence 应是 0 到 1 之间的数，现在是 {min_evidence!r}")
-    return LibrarySettings(enabled=enabled, source=source, versions=versions, min_evidence=min_evidence)
+    cite_margin = raw.get("cite_margin")
+    if cite_margin is not None and (isinstance(cite_margin, bool) or not isinstance(cite_margin, int | float)
+                                    or cite_margin < 0):
+        raise ValueError(f"{where} cite_margin 应是不小于 0 的数，现在是 {cite_margin!r}")
+    return LibrarySettings(enabled=enabled, source=source, versions=versions, min_evidence=min_evidence,
+                           cite_margin=cite_margin)
 
 
 def load_settings(path: Path = DEFAULTS, env: dict[str, str] | None = None) -> Settings:

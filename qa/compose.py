@@ -60,7 +60,7 @@ from legalqa.qa.plan import (
     sides_of,
     takes_a_side,
 )
-from legalqa.qa.select import CitationSelector
+from legalqa.qa.select import CitationSelector, by_rerank_margin
 from legalqa.qa.terms import term_weights
 
 __all__ = [
@@ -176,8 +176,14 @@ class Composer:
         return Plan(False, evidence, lead, statutes, corrections, hits, expansions)
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
-        """The statute hits to quote, in order: by the citation selector, or by the relative rule."""
+        """The statute hits to quote, in order: by the re-ranker's margin (a re-ranked search, when
+        ``cite_margin`` is set), else by the citation selector, or by the relative rule."""
         cfg = self.config
+        if cfg.cite_margin is not None:
+            by_margin = by_rerank_margin(found.hits, cfg.cite_margin, cfg.max_statutes,
+                                         self.selector.depth if self.selector else cfg.k)
+            if by_margin is not None:
+                return by_margin
         if self.selector:
             return [h for h, _ in self.selector.select(found, question_weights, self.searcher.data.hints)]
         statutes = [h for h in found.hits[: cfg.k] if h.chunk.kind == "statute"]

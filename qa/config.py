@@ -22,6 +22,10 @@ class AnswerConfig:
     selector_model: str = ""
     max_statutes: int = 3
     relative: float = 0.90
+    # Over a search the learned re-ranker ordered (a library index, index/rerank.py): cite the best statute
+    # and up to max_statutes - 1 more whose re-ranker score is within cite_margin of it, instead of asking
+    # the selector (trained on the default corpus). None: the selector everywhere. [library] sets it.
+    cite_margin: float | None = None
     lead_sentences: int = 2
     lead_min_terms: int = 1  # distinct question or expansion words (2+ characters) the lead passage must contain
     # A passage is quoted as commentary only when its cosine similarity is within lead_max_gap of the best hit's
@@ -43,6 +47,9 @@ class AnswerConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{name} must be a number. Currently, {name} is {value!r}")
+        if self.cite_margin is not None and (isinstance(self.cite_margin, bool) or not isinstance(
+                self.cite_margin, int | float) or self.cite_margin < 0):
+            raise ValueError(f"cite_margin must be a number of at least 0. Currently, cite_margin is {self.cite_margin!r}")
         if not 0 < self.relative <= 1:
             raise ValueError(f"relative must be in (0, 1]. Currently, relative is {self.relative!r}")
         for name in ("lead_sentences", "lead_min_terms"):

@@ -159,3 +159,18 @@ class CitationSelector:
         """Candidates, features, probabilities and choice in one call."""
         cands = candidates(result, self.depth)
         return self.choose(cands, self.probabilities(candidate_features(result, cands, question_weights, hints)))
+
+
+def by_rerank_margin(hits: list[Hit], margin: float, max_cited: int, depth: int) -> list[Hit] | None:
+    """The statutes a re-ranked search cites: the named ones, else the best statute and up to ``max_cited`` - 1
+    more among the first ``depth`` hits whose re-ranker score is at least the best one's minus ``margin``.
+    None when the search was not re-ranked (the caller asks the selector instead)."""
+    statutes = [h for h in hits[:depth] if h.chunk.kind == "statute"]
+    named = [h for h in statutes if h.exact]
+    if named:
+        return named
+    if not statutes or statutes[0].rerank_score is None:
+        return None
+    best = statutes[0].rerank_score
+    return [h for i, h in enumerate(statutes)
+            if i == 0 or (i < max_cited and h.rerank_score is not None and h.rerank_score >= best - margin)]

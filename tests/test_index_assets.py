@@ -168,8 +168,8 @@ def test_changes_names_each_difference():
 def test_calibrated_takes_the_thresholds_from_a_config_or_a_mapping():
     from legalqa.qa.compose import AnswerConfig
 
-    assert calibrated(AnswerConfig(min_evidence=0.5, rule_bonus=0.01, lead_max_gap=0.03)) == {
-        "min_evidence": 0.5, "rule_bonus": 0.01, "lead_max_gap": 0.03, "lead_min_relevance": 0.0}
+    assert calibrated(AnswerConfig(min_evidence=0.5, rule_bonus=0.01, lead_max_gap=0.03, cite_margin=1.0)) == {
+        "min_evidence": 0.5, "rule_bonus": 0.01, "lead_max_gap": 0.03, "lead_min_relevance": 0.0, "cite_margin": 1.0}
     assert calibrated({"min_evidence": 0.7, "rule_bonus": 0.0, "k": 3}) == {"min_evidence": 0.7, "rule_bonus": 0.0}
 
 
@@ -183,7 +183,8 @@ def test_installed_for_pins_the_configured_selector_and_thresholds(tmp_path, fil
     from legalqa.qa.compose import AnswerConfig
 
     assets = installed_for("fake", AnswerConfig(min_evidence=0.7, selector_model=str(files.selector)))
-    assert assets.answer == {"min_evidence": 0.7, "rule_bonus": 0.0, "lead_max_gap": 1.0, "lead_min_relevance": 0.0}
+    assert assets.answer == {"min_evidence": 0.7, "rule_bonus": 0.0, "lead_max_gap": 1.0, "lead_min_relevance": 0.0,
+                             "cite_margin": None}
     assert assets.paths["selector"] == files.selector and assets.paths["rules"] == AssetFiles().rules
     assert installed_for("fake", AnswerConfig()).paths["selector"] == DEFAULT_SELECTOR
     assert installed_for("fake").answer is None

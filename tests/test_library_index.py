@@ -156,6 +156,8 @@ def test_library_settings_default_to_the_installed_database_not_enabled():
         ('[library]\nsourse = "x"\n', r"\[library\] 里有不认识的设置 \['sourse'\]"),
         ('[library]\nmin_evidence = 1.5\n', "min_evidence 应是 0 到 1 之间的数"),
         ('[library]\nmin_evidence = "0.9"\n', "min_evidence 应是 0 到 1 之间的数"),
+        ('[library]\ncite_margin = -1\n', "cite_margin 应是不小于 0 的数"),
+        ('[library]\ncite_margin = true\n', "cite_margin 应是不小于 0 的数"),
     ],
 )
 def test_bad_library_settings_are_named(tmp_path, library, message):
@@ -168,8 +170,12 @@ def test_an_index_with_the_library_has_its_own_abstention_threshold(engine):
     assert s.library.min_evidence is not None and s.library.min_evidence != s.answer.min_evidence
     assert s.answer_for(False) == s.answer
     assert engine.composer.config.min_evidence == s.library.min_evidence
-    # The index pins the threshold it was built for: the library's.
+    # …and its own citation rule: re-ranked searches cite by the re-ranker's margin, not the selector.
+    assert s.answer.cite_margin is None and s.library.cite_margin is not None
+    assert engine.composer.config.cite_margin == s.library.cite_margin
+    # The index pins the settings it was built for: the library's.
     assert engine.manifest["assets"]["answer"]["min_evidence"] == s.library.min_evidence
+    assert engine.manifest["assets"]["answer"]["cite_margin"] == s.library.cite_margin
 
 
 def test_library_source_from_the_environment(tmp_path):

@@ -16,6 +16,7 @@ from legalqa.qa.select import (
     FEATURES,
     CitationSelector,
     SelectorError,
+    by_rerank_margin,
     candidate_features,
     candidates,
 )
@@ -94,6 +95,21 @@ def test_choice_takes_the_best_always_and_others_above_the_threshold():
 def test_named_articles_are_cited_whatever_the_model_says():
     a, b = Hit(statute(1, "x"), 1, 0.1), Hit(statute(2, "x"), 2, 0.0, exact=True)
     assert [h.chunk.id for h, _ in selector().choose([a, b], np.array([0.99, 0.01]))] == ["s2"]
+
+
+def test_a_reranked_search_cites_the_best_and_the_statutes_within_the_margin():
+    p = Hit(prose("x"), 1, 0.3, rerank_score=5.0)
+    a, b, c, d = (Hit(statute(i, "x"), i + 1, 0.1, rerank_score=r) for i, r in ((1, 2.0), (2, 1.2), (3, 0.9), (4, 0.5)))
+    ids = lambda hits: [h.chunk.id for h in hits]  # noqa: E731
+    assert ids(by_rerank_margin([p, a, b, c, d], 1.0, 3, 10)) == ["s1", "s2"]  # prose never counts; 0.9 < 2.0 - 1.0
+    assert ids(by_rerank_margin([p, a, b, c, d], 1.5, 3, 10)) == ["s1", "s2", "s3"]
+    assert ids(by_rerank_margin([p, a, b, c, d], 1.5, 2, 10)) == ["s1", "s2"]  # at most max_cited
+    assert ids(by_rerank_margin([p, a, b, c, d], 0.0, 3, 10)) == ["s1"]  # never empty
+    assert ids(by_rerank_margin([p, a, b, c, d], 9.0, 3, 3)) == ["s1", "s2"]  # only the first `depth` hits
+    named = replace(c, exact=True)
+    assert ids(by_rerank_margin([p, a, b, named], 1.0, 3, 10)) == ["s3"]  # a named article is what is asked
+    assert by_rerank_margin([Hit(statute(1, "x"), 1, 0.1)], 1.0, 3, 10) is None  # not re-ranked: the selector
+    assert by_rerank_margin([p], 1.0, 3, 10) is None
 
 
 def test_model_file_round_trips(tmp_path):
