@@ -35,23 +35,27 @@ def main() -> int:
     quiet_openmp()
     engine = load_engine()
     s, base = engine.searcher, engine.composer
-    stard, _ = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases),
-                                 known_articles(s.chunks))
+    known = known_articles(s.chunks)
+    stard, rest = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
     own = for_index(load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases), True)
     trained_on = [q for q in stard] + [q for q in own if q.answerable and q.expected_keys]
     tune = [q for q in trained_on if q.split == "tune"]
+    # As scripts/train_reranker.py: STARD tune questions with part of their gold in the index only ever train.
+    partial = [q for q in rest if q.split == "tune" and any(tuple(k[:3]) in known for k in q.expected_keys)]
+    n_scored = len(tune)
+    tune += partial
     pools = [s.candidates(q.question) for q in tune]
     labels = []
     for q, pool in zip(tune, pools, strict=True):
         gold = {(law, art, suf) for law, art, suf, *_ in q.expected_keys}
         labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
                                                                        s.chunks[r].suffix) in gold) for r in pool.rows]))
-    folds = np.arange(len(tune)) % 5
+    folds = np.arange(n_scored) % 5
     np.random.default_rng(0).shuffle(folds)
-    fold_of = {q.id: int(f) for q, f in zip(tune, folds, strict=True)}
+    fold_of = {q.id: int(f) for q, f in zip(tune, folds, strict=False)}
     models = []
     for f in range(5):
-        idx = [i for i in range(len(tune)) if folds[i] != f]
+        idx = [i for i in range(n_scored) if folds[i] != f] + list(range(n_scored, len(tune)))
         m = ranker(PARAMS).fit(np.vstack([pools[i].features for i in idx]), np.concatenate([labels[i] for i in idx]),
                                group=[len(pools[i].rows) for i in idx])
         models.append(Reranker(m.booster_, {}))

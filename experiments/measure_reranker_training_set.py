@@ -1,5 +1,7 @@
-"""Training the re-ranker with and without the question file's library-gold tune questions (issue 13,
-session 8; docs/retrieval.md). Same folds for both, three draws, tune only.
+"""What the re-ranker trains on (issue 13, session 8; docs/retrieval.md): with and without the question
+file's library-gold tune questions, and with the STARD tune questions that have only part of their gold
+in the index (those only ever train; figures count the questions whose gold is all there). Same folds
+for every row, three draws, tune only.
 
     LEGALQA_HOME=<library home> python experiments/measure_reranker_training_set.py
 """
@@ -27,10 +29,12 @@ def main() -> int:
     quiet_openmp()
     s = load_searcher()
     known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
-    stard, _ = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
+    stard, rest = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
+    partial = [q for q in rest if q.split == "tune" and any(tuple(k[:3]) in known for k in q.expected_keys)]
     own = [q for q in for_index(load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases), True)
            if q.answerable and q.expected_keys]
-    qs = [("stard", q) for q in stard] + [("lib" if q.topic == "library" else "default", q) for q in own]
+    qs = ([("stard", q) for q in stard] + [("lib" if q.topic == "library" else "default", q) for q in own]
+          + [("partial", q) for q in partial])
     pools = [s.candidates(q.question) for _, q in qs]
     exact = FEATURES.index("exact")
     labels, golds = [], []
@@ -39,7 +43,8 @@ def main() -> int:
         golds.append({(*g, None) for g in gold})
         labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
                                                                        s.chunks[r].suffix) in gold) for r in pool.rows]))
-    tune = [i for i, (_, q) in enumerate(qs) if q.split == "tune"]
+    tune = [i for i, (kind, q) in enumerate(qs) if q.split == "tune" and kind != "partial"]
+    only_train = [i for i, (kind, _) in enumerate(qs) if kind == "partial"]
 
     def fit(idx):
         return ranker(PARAMS).fit(np.vstack([pools[i].features for i in idx]), np.concatenate([labels[i] for i in idx]),
@@ -58,10 +63,11 @@ def main() -> int:
     for seed in (0, 1, 2):
         folds = np.arange(len(tune)) % 5
         np.random.default_rng(seed).shuffle(folds)
-        for name, use in (("without lib", lambda i: qs[i][0] != "lib"), ("with lib", lambda i: True)):
+        for name, use, extra in (("without lib", lambda i: qs[i][0] != "lib", []), ("with lib", lambda i: True, []),
+                                 ("with lib and partial", lambda i: True, only_train)):
             cv = {}
             for f in range(5):
-                model = fit([i for i, g in zip(tune, folds, strict=True) if g != f and use(i)])
+                model = fit([i for i, g in zip(tune, folds, strict=True) if g != f and use(i)] + extra)
                 for i, g in zip(tune, folds, strict=True):
                     if g == f:
                         cv[i] = model.predict(pools[i].features)

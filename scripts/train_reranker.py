@@ -3,8 +3,8 @@
     LEGALQA_HOME=<a home with the library index> python scripts/train_reranker.py
 
 The training questions are the tune parts of the frozen STARD split (eval/stard_split.json;
-those whose gold articles are all in the index) and of eval/questions.jsonl (answerable ones):
-decided on tune only. Their candidate pools come from the product's own search
+those with a gold article in the index; figures count only those whose gold is all there) and of
+eval/questions.jsonl (answerable ones, as a library index judges them): decided on tune only. Their candidate pools come from the product's own search
 (``Searcher.candidates``: the same retrieval, keys and features a search uses). The script
 prints question-grouped cross-validated figures on tune, then fits on all of tune and prints
 the held-out figures, which are reported only. Re-run after changing the keys, the features or
@@ -83,15 +83,19 @@ def main() -> int:
               file=sys.stderr)
         return 2
     known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
-    stard, _ = restrict_to_index(load_stard(source, aliases=s.aliases), known)
+    stard, rest = restrict_to_index(load_stard(source, aliases=s.aliases), known)
+    # STARD tune questions with only part of their gold in the index train too (their gold that is there
+    # is labelled); figures are reported over the questions whose gold is all there, as the eval does.
+    partial = [q for q in rest if q.split == "tune" and any(tuple(k[:3]) in known for k in q.expected_keys)]
     # The question file as a library index is judged on it: its out-of-scope questions that the library
     # answers (field ``library``) come with their library gold.
     own = [q for q in for_index(load_questions(OWN_QUESTIONS, aliases=s.aliases), has_library=True)
            if q.answerable and q.expected_keys]
-    questions = [("stard", q) for q in stard] + [("default", q) for q in own]
+    questions = [("stard", q) for q in stard] + [("default", q) for q in own] + [("partial", q) for q in partial]
     t0 = time.perf_counter()
     pools = [s.candidates(q.question) for _, q in questions]
-    print(f"{len(questions)} 个问题的候选（STARD {len(stard)}，默认问题 {len(own)}），{time.perf_counter() - t0:.0f} 秒",
+    print(f"{len(questions)} 个问题的候选（STARD {len(stard)}，默认问题 {len(own)}，只有部分标准法条在索引中的 STARD tune "
+          f"{len(partial)}），{time.perf_counter() - t0:.0f} 秒",
           file=sys.stderr)
     exact_col = FEATURES.index("exact")
     labels, golds = [], []
@@ -100,7 +104,8 @@ def main() -> int:
         golds.append({(*g, None) for g in gold})
         labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
                                                                        s.chunks[r].suffix) in gold) for r in pool.rows]))
-    tune = [i for i, (_, q) in enumerate(questions) if q.split == "tune"]
+    tune = [i for i, (kind, q) in enumerate(questions) if q.split == "tune" and kind != "partial"]
+    only_train = [i for i, (kind, _) in enumerate(questions) if kind == "partial"]  # never scored
     held = [i for i, (_, q) in enumerate(questions) if q.split == "heldout"]
 
     def fit(idx: list[int]):
@@ -124,12 +129,12 @@ def main() -> int:
     np.random.default_rng(0).shuffle(folds)
     cv: dict[int, np.ndarray] = {}
     for f in range(args.folds):
-        model = fit([i for i, g in zip(tune, folds, strict=True) if g != f])
+        model = fit([i for i, g in zip(tune, folds, strict=True) if g != f] + only_train)
         for i, g in zip(tune, folds, strict=True):
             if g == f:
                 cv[i] = model.predict(pools[i].features)
     print(f"tune，{args.folds} 折交叉验证：{figures(tune, cv.__getitem__)}")
-    model = fit(tune)
+    model = fit(tune + only_train)
     print(f"held-out（只报告）：{figures(held, lambda i: model.predict(pools[i].features))}")
     keys_file = s.data.pinned.keys_path
     meta = {
@@ -137,7 +142,7 @@ def main() -> int:
         "stard": source.name, "stard_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
         "split_sha256": hashlib.sha256(STARD_SPLIT.read_bytes()).hexdigest(),
         "keys_sha256": hashlib.sha256(keys_file.read_bytes()).hexdigest(),
-        "tune_questions": {"stard": sum(questions[i][0] == "stard" for i in tune),
+        "tune_questions": {"stard": sum(questions[i][0] == "stard" for i in tune), "stard_partial": len(only_train),
                            "default": sum(questions[i][0] == "default" for i in tune)},
     }
     save_model(args.out, model.booster_.model_to_string(), meta)
