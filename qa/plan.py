@@ -219,11 +219,12 @@ def pick_item(chunk: Chunk, para: Span, asked: AskedTerms, model: ParagraphModel
 
 def quote_spans(chunk: Chunk, para: Span | None, item: Span | None) -> tuple[Span, ...]:
     """What is quoted for a choice: the 款 (or the whole article); for a 款 that lists 项, its opening words
-    and the chosen 项."""
+    and the chosen 项, or the whole 款 when no 项 was chosen (its opening alone, 「有下列情形之一的，……：」,
+    would say nothing)."""
     if para is None:
         return (Span(1, chunk.text, chunk.start, chunk.end),)
     items = sibling_items(chunk, para.index)
-    if len(items) < 2:
+    if len(items) < 2 or item is None:
         return (para,)
     intro = para.text[: items[0].start - para.start].rstrip()
     opening = (Span(para.index, intro, para.start, para.start + len(intro)),) if intro else ()

@@ -180,6 +180,9 @@ def layout(blocks: list[Block]) -> list[Section]:
 # ---- Markdown and plain text --------------------------------------------------------------------
 
 
+_CONTINUED = re.compile(r"\n(?=.)")  # a line break before a non-empty line: indent it into the list item
+
+
 def _inline_md(runs: list[Run]) -> str:
     parts = []
     for kind, value in runs:
@@ -212,8 +215,8 @@ def to_markdown(blocks: list[Block]) -> str:
         if s.style == "case":
             lines += [_inline_md(s.label), ""]
         if s.style in ("list", "case"):
-            for item in s.items:
-                lines.append("- " + _inline_md(item.runs))
+            for item in s.items:  # a quote's own line breaks (a 款 with its 项) stay inside the item
+                lines.append("- " + _CONTINUED.sub("\n  ", _inline_md(item.runs)))
                 lines += ["  - " + _inline_md(c) for c in item.children]
         elif s.style == "paragraphs":
             lines.append("\n\n".join(_inline_md(i.runs) for i in s.items))

@@ -19,7 +19,7 @@ from legalqa.ingest.pipeline import Collection, ingest
 from legalqa.qa.compose import AnswerConfig, Composer
 from legalqa.qa.models import Abstention, Disclaimer, Lead, Note, Ref, SourceList, StatuteQuote
 from legalqa.qa.paragraphs import ParagraphModel, asked_terms
-from legalqa.qa.plan import abstains, coverage, pick_lead, pick_paragraph
+from legalqa.qa.plan import abstains, coverage, pick_lead, pick_paragraph, quote_spans
 from legalqa.qa.render import escape_markdown, escape_text, to_html, to_json, to_markdown, to_text
 from legalqa.qa.verify import self_check
 
@@ -198,6 +198,24 @@ def test_a_misquoted_statute_carries_the_note(composer, searcher):
     assert f"  - 注意：{escape_markdown(expected)}" in a.markdown.splitlines()
 
 
+def test_a_paragraph_that_lists_items_is_quoted_whole_when_no_item_is_chosen(searcher):
+    chunk = searcher.article(LAW, 3, 0)
+    (para,) = chunk.paragraphs
+    # Its opening alone, 「有下列情形之一的，保证人不承担保证责任：」, would say nothing.
+    assert [sp.text for sp in quote_spans(chunk, para, None)] == [para.text]
+    item = [s for _, s in chunk.items][2]
+    assert [sp.text for sp in quote_spans(chunk, para, item)] == ["有下列情形之一的，保证人不承担保证责任：", "（三）借款用于赌博。"]
+
+
+def test_a_quote_over_several_lines_stays_inside_its_markdown_list_item(composer):
+    a = composer.ask("示例担保法第三条是怎么规定的？")
+    (c,) = a.citations
+    assert "\n" in c.quote and "（三）借款用于赌博。" in c.quote
+    start = a.markdown.index("- 《")
+    item = a.markdown[start: a.markdown.index(f"」[{c.n}]", start)].splitlines()
+    assert len(item) > 1 and all(line.startswith("  ") for line in item[1:] if line)
+
+
 def test_sources_group_the_quotes_of_one_citation(composer):
     a = composer.ask("示例担保法第三条，借款用于赌博，保证人还要承担保证责任吗？")
     (sources,) = of(a.blocks, SourceList)
@@ -313,9 +331,10 @@ def test_html_shows_uploaded_markup_as_text(hostile):
     assert {t.name for t in tags} <= {"div", "p", "strong", "em", "ul", "li", "mark", "sup", "br"}
     assert all(set(t.attrs) <= {"class", "style", "title"} for t in tags)
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
-    assert [m.get_text() for m in BeautifulSoup(out, "html.parser").find_all("mark")] == [
-        c.quote for c in a.citations
-    ]
+    marks = BeautifulSoup(out, "html.parser").find_all("mark")
+    # Each quote verbatim, its line breaks (a 款 quoted with its 项) as <br>.
+    assert [m.get_text() for m in marks] == [c.quote.replace("\n", "") for c in a.citations]
+    assert [len(m.find_all("br")) for m in marks] == [c.quote.count("\n") for c in a.citations]
 
 
 def test_json_keeps_the_exact_text_and_cannot_open_a_tag(hostile):
