@@ -187,6 +187,14 @@ def lead_relevance(text: str, weights: dict[str, float]) -> float:
     return overlap(weights, text) / (sum(weights.values()) or 1.0)
 
 
+def best_paragraph(chunk: Chunk, asked: AskedTerms, model: ParagraphModel) -> Span | None:
+    """The 款 of ``chunk`` that best answers the question (by ``model``); None when it has no 款 spans."""
+    paras = chunk.paragraphs
+    if not paras:
+        return None
+    return paras[model.rank(asked, paras)[0]] if len(paras) > 1 else paras[0]
+
+
 def pick_paragraph(
     chunk: Chunk, asked: AskedTerms, model: ParagraphModel
 ) -> tuple[Span | None, Span | None]:
@@ -195,11 +203,10 @@ def pick_paragraph(
     Returns (款, 项): the 款 is None when the article has one 款 and lists no 项 (cite the article);
     the 项 is as ``pick_item`` chooses.
     """
-    paras = chunk.paragraphs
-    if not paras:
+    para = best_paragraph(chunk, asked, model)
+    if para is None:
         return None, None
-    para = paras[model.rank(asked, paras)[0]] if len(paras) > 1 else paras[0]
-    return (para if len(paras) > 1 or len(sibling_items(chunk, para.index)) > 1 else None), pick_item(
+    return (para if len(chunk.paragraphs) > 1 or len(sibling_items(chunk, para.index)) > 1 else None), pick_item(
         chunk, para, asked, model)
 
 
@@ -228,7 +235,7 @@ def quote_spans(chunk: Chunk, para: Span | None, item: Span | None) -> tuple[Spa
         return (para,)
     intro = para.text[: items[0].start - para.start].rstrip()
     opening = (Span(para.index, intro, para.start, para.start + len(intro)),) if intro else ()
-    return (opening + ((item,) if item is not None else ())) or (para,)
+    return (*opening, item)
 
 
 def statute_choice(
@@ -242,8 +249,9 @@ def statute_choice(
 
 
 def choose_quotes(chunk: Chunk, asked: AskedTerms, model: ParagraphModel, notes: tuple[str, ...] = ()) -> StatuteChoice:
-    para, item = pick_paragraph(chunk, asked, model)
-    return StatuteChoice(chunk, para, item, quote_spans(chunk, para, item), notes)
+    """What of ``chunk`` is quoted: its best 款, through ``statute_choice`` as a side's 款 is (one path: an
+    article of one 款 with no 项 chosen is cited and quoted whole, either way)."""
+    return statute_choice(chunk, best_paragraph(chunk, asked, model), asked, model, notes)
 
 
 def choose_statutes(

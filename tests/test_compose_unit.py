@@ -19,7 +19,15 @@ from legalqa.ingest.pipeline import Collection, ingest
 from legalqa.qa.compose import AnswerConfig, Composer
 from legalqa.qa.models import Abstention, Disclaimer, Lead, Note, Ref, SourceList, StatuteQuote
 from legalqa.qa.paragraphs import ParagraphModel, asked_terms
-from legalqa.qa.plan import abstains, coverage, pick_lead, pick_paragraph, quote_spans
+from legalqa.qa.plan import (
+    abstains,
+    choose_quotes,
+    coverage,
+    pick_lead,
+    pick_paragraph,
+    quote_spans,
+    statute_choice,
+)
 from legalqa.qa.render import escape_markdown, escape_text, to_html, to_json, to_markdown, to_text
 from legalqa.qa.verify import self_check
 
@@ -260,6 +268,19 @@ def test_pick_paragraph_chooses_the_paragraph_and_the_item(searcher):
     assert (para.index, item.index, item.text) == (1, 3, "（三）借款用于赌博。")
     assert pick_paragraph(art3, asked_terms("无关"), model) == (art3.paragraphs[0], None)  # no 项 is touched
     assert pick_paragraph(art4, asked_terms("催收"), model) == (None, None)  # one 款: the article is cited whole
+
+
+def test_an_article_is_quoted_the_same_whether_chosen_or_quoted_as_a_side(searcher):
+    model = ParagraphModel.load()
+    art2, art3 = (searcher.article(LAW, n, 0) for n in (2, 3))
+    for chunk, question in ((art3, "无关"), (art3, "借款用于赌博"), (art2, "连带责任保证的债务人不还钱")):
+        asked = asked_terms(question)
+        chosen = choose_quotes(chunk, asked, model)
+        assert chosen == statute_choice(chunk, chosen.paragraph or chunk.paragraphs[0], asked, model)
+    # One 款 and no 项 chosen: the article is cited and quoted whole, with no 款 in its key.
+    whole = choose_quotes(art3, asked_terms("无关"), model)
+    assert (whole.paragraph, whole.item, whole.cited_paragraph) == (None, None, None)
+    assert [q.text for q in whole.quotes] == [art3.text]
 
 
 def test_coverage_is_the_share_of_question_words_in_the_best_passages():
