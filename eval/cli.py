@@ -109,9 +109,10 @@ def run_report(
     known = known_articles(searcher.chunks)
     questions = load_questions(questions_path, fmt, searcher.aliases)
     notes = []
-    library_gold = [q.id for q in questions if q.in_library] if searcher.data.manifest.get("library") else []
+    has_library = bool(searcher.data.manifest.get("library"))
+    library_gold = [q.id for q in questions if has_library and q.in_library]
+    questions = for_index(questions, has_library)
     if library_gold:
-        questions = for_index(questions, has_library=True)
         notes.append(f"Statute library index: {len(library_gold)} questions outside the default corpus's scope are "
                      "judged by their library gold (field `library`).")
         echo(f"法规库索引：{len(library_gold)} 道超出默认语料范围的法律问题按法规库中的标准法条评测（library 字段）。")

@@ -4,11 +4,12 @@
 
 The training questions are the tune parts of the frozen STARD split (eval/stard_split.json;
 those with a gold article in the index; figures count only those whose gold is all there) and of
-eval/questions.jsonl (answerable ones, as a library index judges them): decided on tune only. Their candidate pools come from the product's own search
-(``Searcher.candidates``: the same retrieval, keys and features a search uses). The script
-prints question-grouped cross-validated figures on tune, then fits on all of tune and prints
-the held-out figures, which are reported only. Re-run after changing the keys, the features or
-the index's contents; the index pins the file, so the next build picks it up.
+eval/questions.jsonl (answerable ones, as a library index judges them): decided on tune only.
+Their candidate pools come from the product's own search (``Searcher.candidates``: the same
+retrieval, keys and features a search uses). The script prints question-grouped
+cross-validated figures on tune, then fits on all of tune and prints the held-out figures,
+which are reported only. Re-run after changing the keys, the features or the index's
+contents; the index pins the file, so the next build picks it up.
 """
 
 from __future__ import annotations
