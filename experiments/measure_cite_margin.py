@@ -25,41 +25,34 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 
 def main() -> int:
-    from legalqa.eval.data import for_index, load_questions, load_stard, restrict_to_index, select_split
-    from legalqa.eval.run import evaluate, known_articles, load_engine, quiet_openmp
+    from legalqa.eval.data import for_index, load_questions, select_split
+    from legalqa.eval.run import evaluate, load_engine, quiet_openmp
     from legalqa.index.rerank import Reranker
     from legalqa.qa.compose import Composer
-    from train_reranker import PARAMS, ranker
+    from train_reranker import fit_ranker, gold_labels, training_questions
 
     margins = [float(x) for x in sys.argv[1:]] or [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0]
     quiet_openmp()
     engine = load_engine()
     s, base = engine.searcher, engine.composer
-    known = known_articles(s.chunks)
-    stard, rest = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
-    own = for_index(load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases), True)
-    trained_on = [q for q in stard] + [q for q in own if q.answerable and q.expected_keys]
-    tune = [q for q in trained_on if q.split == "tune"]
-    # As scripts/train_reranker.py: STARD tune questions with part of their gold in the index only ever train.
-    partial = [q for q in rest if q.split == "tune" and any(tuple(k[:3]) in known for k in q.expected_keys)]
+    stard, own, partial = training_questions(s, SHARED / "stard" / "train.jsonl")
+    # The re-ranker's tune questions, scored ones first; the partial STARD questions only ever train.
+    tune = [q for q in stard + own if q.split == "tune"]
     n_scored = len(tune)
     tune += partial
     pools = [s.candidates(q.question) for q in tune]
-    labels = []
-    for q, pool in zip(tune, pools, strict=True):
-        gold = {(law, art, suf) for law, art, suf, *_ in q.expected_keys}
-        labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
-                                                                       s.chunks[r].suffix) in gold) for r in pool.rows]))
+    labels = [gold_labels(s.chunks, q, pool) for q, pool in zip(tune, pools, strict=True)]
     folds = np.arange(n_scored) % 5
     np.random.default_rng(0).shuffle(folds)
     fold_of = {q.id: int(f) for q, f in zip(tune, folds, strict=False)}
     models = []
     for f in range(5):
         idx = [i for i in range(n_scored) if folds[i] != f] + list(range(n_scored, len(tune)))
-        m = ranker(PARAMS).fit(np.vstack([pools[i].features for i in idx]), np.concatenate([labels[i] for i in idx]),
-                               group=[len(pools[i].rows) for i in idx])
-        models.append(Reranker(m.booster_, {}))
-    sets = {"stard": select_split(stard, "tune"), "default": select_split(own, "tune")}
+        models.append(Reranker(fit_ranker(pools, labels, idx).booster_, {}))
+    # Every tune question of both files as the library judges them, out-of-scope ones too.
+    sets = {"stard": select_split(stard, "tune"),
+            "default": select_split(for_index(load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases),
+                                              True), "tune")}
     for margin in [None, *margins]:
         out = []
         for name, qs in sets.items():

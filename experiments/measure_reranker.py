@@ -6,7 +6,7 @@ answerable ones) the product's ``Searcher.candidates`` gives the candidate pool 
 pairwise) and LightGBM lambdarank models learn from the tune parts which candidates are gold.
 Tune figures are question-grouped 5-fold cross-validated; held-out is only reported.
 
-    LEGALQA_HOME=/work/libhome python experiments/measure_reranker.py --cache /tmp/rr.npz [--grid | --compare | --lgb 100]
+    LEGALQA_HOME=/work/libhome python experiments/measure_reranker.py --cache /tmp/rr.npz [--grid | --compare | --more | --lgb 100]
 
 The first run gathers the pool (a few minutes) into --cache; later runs only fit.
 """
@@ -14,18 +14,26 @@ The first run gathers the pool (a few minutes) into --cache; later runs only fit
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-SHARED = Path(os.environ.get("LEGALQA_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LEGALQA_SHARED", REPO.parent / "shared"))
 LR, LEAVES, MINCHILD = float(os.environ.get("RR_LR", 0.05)), int(os.environ.get("RR_LEAVES", 15)), int(os.environ.get("RR_MINCHILD", 20))
 
 
 EXTRA = ("law_cent", "law_cent_rank", "chap_cent")  # tried beside the product's FEATURES, not adopted
+# Session 8's trial (``--more``), not adopted: the nearest known question citing an article one or two
+# places away in the same law (10 and 30 neighbours), co-citation with the near keys' articles, the
+# law's share of the pool and its best BM25, and the IDF-weighted share of the question's words.
+MORE = ("kadj", "kadj30", "cocite", "lawpool", "lawbm", "qcov_w")
 
 
 def gather(args) -> dict:
@@ -89,6 +97,85 @@ def gather(args) -> dict:
             "base": np.array([repr(b) for b in base_rank])}
 
 
+def more_columns(d: dict) -> np.ndarray:
+    """One row of MORE per cached candidate, in the cache's order (session 8's trial, ``--more``).
+
+    Every count over known questions leaves out the question's own key, as ``PoolBuilder`` does
+    (co-citation once did not, and its gain was that leak).
+    """
+    from legalqa.eval.data import load_questions, load_stard, restrict_to_index
+    from legalqa.eval.run import load_searcher
+    from legalqa.index.search import normalize_query
+    from legalqa.index.sparse import tokenize
+
+    names = list(d["names"])
+    X, grp, rows = d["X"], d["grp"], d["rows"]
+    nq = len(d["golds"])
+    starts = np.searchsorted(grp, np.arange(nq))
+    ends = np.append(starts[1:], len(grp))
+    s = load_searcher()
+    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
+    stard, _ = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
+    own = [q for q in load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases)
+           if q.answerable and q.expected_keys]
+    qs = stard + own
+    assert [q.id for q in qs] == list(d["ids"]), "the cache holds other questions: rebuild it"
+    texts = [s.speller.correct(normalize_query(q.question))[0] for q in qs]
+    vectors = s.embedder.embed_queries(texts)
+    keys, chunks = s.keys, s.chunks
+    t0 = time.time()
+    df: Counter = Counter()
+    for c in chunks:
+        df.update(set(tokenize(c.text)))
+    idf = {t: math.log(len(chunks) / (1 + n)) for t, n in df.items()}
+    print(f"document frequencies: {time.time() - t0:.0f} s", file=sys.stderr)
+    place: dict[tuple, list[int]] = {}
+    for r, c in enumerate(chunks):
+        if c.kind == "statute":
+            place.setdefault((c.law, c.article), []).append(r)
+    cocited: dict[int, Counter] = {}
+    for krows in keys.rows:
+        for a in krows:
+            for b in krows:
+                if a != b:
+                    cocited.setdefault(a, Counter())[b] += 1
+    E = np.zeros((len(X), len(MORE)), np.float32)
+    for i in range(nq):
+        own_keys = set(keys.own(vectors[i]))
+        near = [(j, sim) for j, sim in keys.nearest(vectors[i], 10) if j not in own_keys]
+        wide = [(j, sim) for j, sim in keys.nearest(vectors[i], 30) if j not in own_keys]
+        adjacent: tuple[dict, dict] = ({}, {})
+        for neighbours, out in zip((near, wide), adjacent, strict=True):
+            for j, sim in neighbours:
+                for r in keys.rows[j]:
+                    c = chunks[r]
+                    for step in (-2, -1, 1, 2):
+                        for r2 in place.get((c.law, (c.article or 0) + step), []):
+                            out[r2] = max(out.get(r2, 0.0), sim)
+        own_pairs = Counter((a, b) for j in own_keys for a in keys.rows[j] for b in keys.rows[j] if a != b)
+        co: Counter = Counter()
+        for j, sim in near:
+            for r in keys.rows[j]:
+                for r2, n in cocited.get(r, {}).items():
+                    if n - own_pairs[(r, r2)] > 0:
+                        co[r2] += sim * (n - own_pairs[(r, r2)])
+        a, b = starts[i], ends[i]
+        pool = rows[a:b]
+        bm = X[a:b, names.index("bm")]
+        laws = [chunks[r].law for r in pool]
+        per_law = Counter(laws)
+        best_bm: dict = {}
+        for law, score in zip(laws, bm, strict=True):
+            best_bm[law] = max(best_bm.get(law, 0.0), score)
+        words = set(tokenize(texts[i]))
+        weight = sum(idf.get(t, 0.0) for t in words) or 1.0
+        for k, r in enumerate(pool):
+            E[a + k] = (adjacent[0].get(r, 0.0), adjacent[1].get(r, 0.0), math.log1p(co.get(r, 0.0)),
+                        per_law[laws[k]] / len(pool), best_bm[laws[k]],
+                        sum(idf.get(t, 0.0) for t in words if t in chunks[r].text) / weight)
+    return E
+
+
 def ranked_keys(score: np.ndarray, exact: np.ndarray, rows: np.ndarray, keys_of: list, depth: int = 10) -> list:
     """One question's article keys best first, as scripts/train_reranker.py ranks them."""
     from train_reranker import ranked_articles
@@ -115,6 +202,8 @@ def main() -> int:
     p.add_argument("--lgb", type=int, nargs="*", default=[])
     p.add_argument("--grid", action="store_true", help="the tune-only grid (prints no held-out figure)")
     p.add_argument("--compare", action="store_true", help="feature groups at the chosen settings, tune only")
+    p.add_argument("--more", nargs="*", metavar="VARIANT",
+                   help="session 8's MORE features at the chosen settings, tune only (all variants, or the named ones)")
     args = p.parse_args()
     if Path(args.cache).exists():
         d = dict(np.load(args.cache, allow_pickle=False))
@@ -128,6 +217,12 @@ def main() -> int:
 
     X, y, grp = d["X"], d["y"], d["grp"]
     names = list(d["names"])
+    if args.more is not None:  # session 8's columns beside the cached ones, computed once
+        more_cache = Path(args.cache).with_name(Path(args.cache).stem + "_more.npz")
+        if not more_cache.exists():
+            np.savez_compressed(more_cache, E=more_columns(d))
+        X = np.hstack([X, np.load(more_cache)["E"]])
+        names += list(MORE)
     keys_of = [literal_eval(k) for k in d["keys"]]
     golds = [set(literal_eval(g)) for g in d["golds"]]
     base = [literal_eval(b) for b in d["base"]]
@@ -217,13 +312,13 @@ def main() -> int:
             for s_ in ("stard", "default"):
                 idx = [i for i in tune_q if src[i] == s_]
                 m = metrics_of({i: order(i, cv) for i in idx}, {i: golds[i] for i in idx})
-                ms.append((s_, m["hit@5"], m["recall@5"], m["mrr@10"]))
+                ms.append((s_, m["hit@1"], m["hit@5"], m["recall@5"], m["mrr@10"]))
         st = np.mean([m[1:] for m in ms if m[0] == "stard"], axis=0)
         de = np.mean([m[1:] for m in ms if m[0] == "default"], axis=0)
-        return (f"stard tune hit@5 {st[0]:.4f} R@5 {st[1]:.4f} MRR {st[2]:.4f}"
-                f" | default tune hit@5 {de[0]:.4f} R@5 {de[1]:.4f} MRR {de[2]:.4f}")
+        return (f"stard tune hit@1 {st[0]:.4f} hit@5 {st[1]:.4f} R@5 {st[2]:.4f} MRR {st[3]:.4f}"
+                f" | default tune hit@1 {de[0]:.4f} hit@5 {de[1]:.4f} R@5 {de[2]:.4f} MRR {de[3]:.4f}")
 
-    all_cols = [names.index(n) for n in names if n not in EXTRA]
+    all_cols = [names.index(n) for n in names if n not in EXTRA and n not in MORE]
     sel = args.features.split(",") if args.features else None
     if sel:
         run(f"pointwise {sel}", [names.index(n) for n in sel])
@@ -236,6 +331,15 @@ def main() -> int:
                     "+ law centroids only": base_cols + [names.index(n) for n in ("law_cent", "law_cent_rank")]}
         for vname, cols in variants.items():
             print(f"{vname}: {draws(cols, 200, (1, 2, 3, 4))}", flush=True)
+        return 0
+    if args.more is not None:  # session 8: more features, and the shipped ones without the default-corpus flag
+        LR, LEAVES = 0.1, 7
+        variants = {"shipped": all_cols} | {f"+{m}": all_cols + [names.index(m)] for m in MORE}
+        variants["+all"] = all_cols + [names.index(m) for m in MORE]
+        variants["without_default"] = [c for c in all_cols if names[c] != "default"]
+        for vname, cols in variants.items():
+            if not args.more or vname in args.more:
+                print(f"{vname}: {draws(cols, 200, (1, 2, 3, 4))}", flush=True)
         return 0
     if args.grid:  # decide on tune only: two fold draws, mean of the cross-validated figures
         for lr in (0.05, 0.1):

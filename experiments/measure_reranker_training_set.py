@@ -20,35 +20,25 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 
 def main() -> int:
-    from legalqa.eval.data import for_index, load_questions, load_stard, restrict_to_index
     from legalqa.eval.metrics import retrieval_metrics
     from legalqa.eval.run import load_searcher, quiet_openmp
     from legalqa.index.rerank import FEATURES
-    from train_reranker import PARAMS, article_key, ranked_articles, ranker
+    from train_reranker import article_key, fit_ranker, gold_labels, ranked_articles, training_questions
 
     quiet_openmp()
     s = load_searcher()
-    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
-    stard, rest = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
-    partial = [q for q in rest if q.split == "tune" and any(tuple(k[:3]) in known for k in q.expected_keys)]
-    own = [q for q in for_index(load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases), True)
-           if q.answerable and q.expected_keys]
+    stard, own, partial = training_questions(s, SHARED / "stard" / "train.jsonl")
     qs = ([("stard", q) for q in stard] + [("lib" if q.topic == "library" else "default", q) for q in own]
           + [("partial", q) for q in partial])
     pools = [s.candidates(q.question) for _, q in qs]
     exact = FEATURES.index("exact")
-    labels, golds = [], []
-    for (_, q), pool in zip(qs, pools, strict=True):
-        gold = {(law, art, suf) for law, art, suf, *_ in q.expected_keys}
-        golds.append({(*g, None) for g in gold})
-        labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
-                                                                       s.chunks[r].suffix) in gold) for r in pool.rows]))
+    labels = [gold_labels(s.chunks, q, pool) for (_, q), pool in zip(qs, pools, strict=True)]
+    golds = [{(law, art, suf, None) for law, art, suf, *_ in q.expected_keys} for _, q in qs]
     tune = [i for i, (kind, q) in enumerate(qs) if q.split == "tune" and kind != "partial"]
     only_train = [i for i, (kind, _) in enumerate(qs) if kind == "partial"]
 
     def fit(idx):
-        return ranker(PARAMS).fit(np.vstack([pools[i].features for i in idx]), np.concatenate([labels[i] for i in idx]),
-                                  group=[len(pools[i].rows) for i in idx])
+        return fit_ranker(pools, labels, idx)
 
     def figures(idx, scores) -> str:
         out = []

@@ -65,6 +65,36 @@ def ranked_articles(rows, scores, exact, key_of, depth: int = 10) -> list:
     return out
 
 
+def training_questions(searcher, source: Path) -> tuple[list, list, list]:
+    """The questions the re-ranker learns from, as three lists of ``eval.data.Question``:
+
+    - STARD questions whose gold articles are all in the index (scored; their tune part trains);
+    - the question file's answerable questions as a library index judges them: its out-of-scope
+      questions that the library answers (field ``library``) come with their library gold;
+    - STARD tune questions with only part of their gold in the index: they train (the gold that is
+      there is labelled) and are never scored, as the eval counts only fully covered questions.
+    """
+    known = {(c.law, c.article, c.suffix): 1 for c in searcher.chunks if c.kind == "statute" and c.law}
+    stard, rest = restrict_to_index(load_stard(source, aliases=searcher.aliases), known)
+    partial = [q for q in rest if q.split == "tune" and any(tuple(k[:3]) in known for k in q.expected_keys)]
+    own = [q for q in for_index(load_questions(OWN_QUESTIONS, aliases=searcher.aliases), has_library=True)
+           if q.answerable and q.expected_keys]
+    return stard, own, partial
+
+
+def gold_labels(chunks, question, pool) -> np.ndarray:
+    """1 for each candidate of ``pool`` that is one of the question's gold articles, else 0."""
+    gold = {(law, art, suf) for law, art, suf, *_ in question.expected_keys}
+    return np.array([int(chunks[r].kind == "statute" and (chunks[r].law, chunks[r].article, chunks[r].suffix) in gold)
+                     for r in pool.rows])
+
+
+def fit_ranker(pools, labels, idx: list[int], params: dict = PARAMS):
+    """The ranker trained on the pools and labels of the questions at ``idx``."""
+    return ranker(params).fit(np.vstack([pools[i].features for i in idx]), np.concatenate([labels[i] for i in idx]),
+                              group=[len(pools[i].rows) for i in idx])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--questions", default=str(SHARED / "stard" / "train.jsonl"), help="STARD train.jsonl")
@@ -83,15 +113,7 @@ def main() -> int:
         print("这个索引没有法规库（或问题键不适用）：先运行 legalqa ingest --library，再用同一个 LEGALQA_HOME 训练",
               file=sys.stderr)
         return 2
-    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
-    stard, rest = restrict_to_index(load_stard(source, aliases=s.aliases), known)
-    # STARD tune questions with only part of their gold in the index train too (their gold that is there
-    # is labelled); figures are reported over the questions whose gold is all there, as the eval does.
-    partial = [q for q in rest if q.split == "tune" and any(tuple(k[:3]) in known for k in q.expected_keys)]
-    # The question file as a library index is judged on it: its out-of-scope questions that the library
-    # answers (field ``library``) come with their library gold.
-    own = [q for q in for_index(load_questions(OWN_QUESTIONS, aliases=s.aliases), has_library=True)
-           if q.answerable and q.expected_keys]
+    stard, own, partial = training_questions(s, source)
     questions = [("stard", q) for q in stard] + [("default", q) for q in own] + [("partial", q) for q in partial]
     t0 = time.perf_counter()
     pools = [s.candidates(q.question) for _, q in questions]
@@ -99,20 +121,14 @@ def main() -> int:
           f"{len(partial)}），{time.perf_counter() - t0:.0f} 秒",
           file=sys.stderr)
     exact_col = FEATURES.index("exact")
-    labels, golds = [], []
-    for (_, q), pool in zip(questions, pools, strict=True):
-        gold = {(law, art, suf) for law, art, suf, *_ in q.expected_keys}
-        golds.append({(*g, None) for g in gold})
-        labels.append(np.array([int(s.chunks[r].kind == "statute" and (s.chunks[r].law, s.chunks[r].article,
-                                                                       s.chunks[r].suffix) in gold) for r in pool.rows]))
+    labels = [gold_labels(s.chunks, q, pool) for (_, q), pool in zip(questions, pools, strict=True)]
+    golds = [{(law, art, suf, None) for law, art, suf, *_ in q.expected_keys} for _, q in questions]
     tune = [i for i, (kind, q) in enumerate(questions) if q.split == "tune" and kind != "partial"]
     only_train = [i for i, (kind, _) in enumerate(questions) if kind == "partial"]  # never scored
     held = [i for i, (_, q) in enumerate(questions) if q.split == "heldout"]
 
     def fit(idx: list[int]):
-        X = np.vstack([pools[i].features for i in idx])
-        y = np.concatenate([labels[i] for i in idx])
-        return ranker(PARAMS).fit(X, y, group=[len(pools[i].rows) for i in idx])
+        return fit_ranker(pools, labels, idx)
 
     def figures(idx: list[int], score_of) -> str:
         out = []
