@@ -48,6 +48,12 @@ def _tokenizer() -> jieba.Tokenizer:
     return tokenizer_for(LEGAL_TERMS.read_text(encoding="utf-8"))
 
 
+def segment(text: str) -> list[str]:
+    """Split text into words as written (jieba's precise mode, the installed legal dictionary), every
+    character kept: for reading a sentence's structure, where ``tokenize`` feeds BM25."""
+    return _tokenizer().lcut(text)
+
+
 def tokenize(text: str, tokenizer: jieba.Tokenizer | None = None) -> list[str]:
     """Segment text for BM25: jieba search mode, NFKC-folded, without stopwords or punctuation.
 

@@ -60,6 +60,7 @@ from legalqa.qa.plan import (
     sides_of,
     takes_a_side,
 )
+from legalqa.qa.scope import foreign_place
 from legalqa.qa.select import CitationSelector, by_rerank_margin
 from legalqa.qa.terms import term_weights
 
@@ -77,6 +78,15 @@ __all__ = [
 ]
 
 ABSTAIN_REASON = "证据不足：没有足够相关的法条或文章段落"
+
+
+def abstain_reason(plan: Plan) -> str:
+    """Why an answer abstains, in one line (the answer's ``reason``; empty when it answers)."""
+    if not plan.abstain:
+        return ""
+    if plan.foreign:
+        return f"问题涉及{plan.foreign}的法律或发生在{plan.foreign}的事：本系统只收录中华人民共和国的法律法规"
+    return ABSTAIN_REASON
 
 
 def misquote_notes(report: dict) -> dict[str, list[str]]:
@@ -128,7 +138,7 @@ class Composer:
         blocks = build_blocks(plan, self._laws, self._articles)
         answer = Answer(
             question, blocks, plan.abstain,
-            reason=ABSTAIN_REASON if plan.abstain else "",
+            reason=abstain_reason(plan),
             hits=[h.to_dict() for h in plan.hits], expansions=list(plan.expansions), evidence=plan.evidence,
         )
         answer.timings = {
@@ -151,6 +161,12 @@ class Composer:
         evidence = evidence_of(q, result, cfg)
         corrections = tuple((c.written, c.meant) for c in result.corrections)
         expansions = tuple(result.expansion.rules)
+        # No Chinese statute answers a question about another country's law, however many words
+        # they share: say so instead of quoting one.
+        foreign = foreign_place(q)
+        if foreign:
+            return Plan(True, evidence, corrections=corrections, hits=tuple(result.hits), expansions=expansions,
+                        foreign=foreign)
         # A question that names an article the index does not hold (婚姻法第十七条, repealed and absent)
         # is about that article: another law's 第十七条, or whatever else matches its few other
         # words, would answer a question nobody asked.
@@ -202,7 +218,7 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
     """
     blocks: list[Block] = [Correction(plan.corrections)] if plan.corrections else []
     if plan.abstain:
-        return blocks + [Abstention(ABSTAIN_REASON, laws, articles), Disclaimer()]
+        return blocks + [Abstention(abstain_reason(plan), laws, articles, plan.foreign), Disclaimer()]
     quotes: list[Quote] = []
 
     def quote(chunk: Chunk, start: int, end: int, citation: str, ref: Ref | None = None) -> Quote:

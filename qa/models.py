@@ -127,12 +127,14 @@ class Note:
 
 @dataclass(frozen=True)
 class Abstention:
-    """No answer: the evidence is too weak. Names what was searched."""
+    """No answer: the evidence is too weak (names what was searched), or the question is about
+    another country's law (names the country)."""
 
     type: ClassVar[str] = "abstention"
     reason: str
     laws: tuple[str, ...]
     articles: tuple[str, ...]  # titles of the prose sources
+    foreign: str = ""  # the foreign country the question places its facts in (qa.scope)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ class Plan:
     corrections: tuple[tuple[str, str], ...] = ()  # (written, meant)
     hits: tuple[Hit, ...] = ()  # the hits the answer reports: shown ones, plus any cited from deeper
     expansions: tuple[str, ...] = ()
+    foreign: str = ""  # abstaining because the question is about this country's law (qa.scope)
 
 
 def evidence_score(top_dense: float, rules: float, cfg: AnswerConfig) -> float:

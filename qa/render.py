@@ -156,6 +156,12 @@ def layout(blocks: list[Block]) -> list[Section]:
                 section.items[-1].children.append([("text", "注意："), ("data", b.text)])
             else:
                 section.items.append(Item([("text", "注意："), ("data", b.text)]))
+        elif isinstance(b, Abstention) and b.foreign:
+            out.append(Section("", [
+                Item([("text", "抱歉，这个问题涉及"), ("data", b.foreign),
+                      ("text", "的法律或发生在那里的事，本系统只收录中华人民共和国的法律法规，不能回答。")]),
+                Item([("text", "各国法律不同，中国法律的条文不能套用，我不做猜测。建议咨询当地的执业律师或有关机构。")]),
+            ], "paragraphs", b.type))
         elif isinstance(b, Abstention):
             searched, scope = _searched(b.laws, b.articles)
             out.append(Section("", [

@@ -97,10 +97,12 @@ def test_a_36_percent_rate_quotes_25_and_no_lead(real_engine):
 
 
 def test_out_of_scope_abstains_and_cites_nothing(real_composer):
-    for q in ["怎么注册商标？", "What are the requirements for a US patent?", "今天天气怎么样？"]:
+    for q in ["怎么注册商标？", "What are the requirements for a patent?", "今天天气怎么样？"]:
         a = real_composer.ask(q)
         assert a.abstained, q
         assert a.citations == [] and "不做猜测" in a.text and "我检索了" in a.text
+    a = real_composer.ask("What are the requirements for a US patent?")  # another country's law: says so
+    assert a.abstained and a.citations == [] and "不做猜测" in a.text and "涉及美国的法律" in a.text
 
 
 def test_misquote_note_on_article_681(real_composer):

@@ -139,6 +139,16 @@ def test_weak_evidence_abstains_and_names_what_was_searched(composer):
     assert answered.evidence["top_dense"] >= MIN_EVIDENCE and not answered.abstained
 
 
+def test_a_question_about_another_countrys_law_abstains_and_says_why(searcher):
+    eager = Composer(searcher, AnswerConfig(selector="relative", min_evidence=0.0))  # never abstains on evidence
+    assert not eager.ask("担保人要承担保证责任吗？").abstained
+    a = eager.ask("在美国给朋友做担保人，要承担保证责任吗？")
+    assert a.abstained and a.citations == [] and a.reason.startswith("问题涉及美国的法律")
+    assert [type(b) for b in a.blocks] == [Abstention, Disclaimer] and a.blocks[0].foreign == "美国"
+    assert "这个问题涉及美国的法律" in a.text and "美国" in to_html(a.blocks)
+    assert not eager.ask("我老公是美国人，我给他做担保人，要承担保证责任吗？").abstained  # a nationality
+
+
 def test_a_named_article_the_index_lacks_is_never_answered_from_another_article(searcher):
     eager = Composer(searcher, AnswerConfig(selector="relative", min_evidence=0.0))  # never abstains on evidence
     assert not eager.ask("保证人不承担保证责任的情形有哪些？").abstained

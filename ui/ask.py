@@ -110,7 +110,7 @@ def _details(answer: Answer) -> None:
 
 def _render_answer(answer: Answer, details: bool, latest: bool) -> None:
     if answer.abstained:
-        st.info("系统没有作答：现有资料不足以回答这个问题。" + md_escape(f"（{answer.reason}）"), icon="🙅")
+        st.info(md_escape(f"系统没有作答（{answer.reason}）。"), icon="🙅")
     st.html(answer_html(answer))
     if not answer.abstained and answer.citations:
         _sources(answer, expand_first=latest)
