@@ -97,15 +97,28 @@ def gather(args) -> dict:
             "base": np.array([repr(b) for b in base_rank])}
 
 
+def cached_questions(s, d: dict) -> tuple[list, list[str]]:
+    """The cache's questions (STARD whose gold is in the index, then the default file's answerable
+    ones), checked against it, and their text as the searcher reads it."""
+    from legalqa.eval.data import load_questions, load_stard, restrict_to_index
+    from legalqa.index.search import normalize_query
+
+    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
+    stard, _ = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
+    own = [q for q in load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases)
+           if q.answerable and q.expected_keys]
+    qs = stard + own
+    assert [q.id for q in qs] == list(d["ids"]), "the cache holds other questions: rebuild it"
+    return qs, [s.speller.correct(normalize_query(q.question))[0] for q in qs]
+
+
 def more_columns(d: dict) -> np.ndarray:
     """One row of MORE per cached candidate, in the cache's order (session 8's trial, ``--more``).
 
     Every count over known questions leaves out the question's own key, as ``PoolBuilder`` does
     (co-citation once did not, and its gain was that leak).
     """
-    from legalqa.eval.data import load_questions, load_stard, restrict_to_index
     from legalqa.eval.run import load_searcher
-    from legalqa.index.search import normalize_query
     from legalqa.index.sparse import tokenize
 
     names = list(d["names"])
@@ -114,13 +127,7 @@ def more_columns(d: dict) -> np.ndarray:
     starts = np.searchsorted(grp, np.arange(nq))
     ends = np.append(starts[1:], len(grp))
     s = load_searcher()
-    known = {(c.law, c.article, c.suffix): 1 for c in s.chunks if c.kind == "statute" and c.law}
-    stard, _ = restrict_to_index(load_stard(SHARED / "stard" / "train.jsonl", aliases=s.aliases), known)
-    own = [q for q in load_questions(REPO / "eval" / "questions.jsonl", aliases=s.aliases)
-           if q.answerable and q.expected_keys]
-    qs = stard + own
-    assert [q.id for q in qs] == list(d["ids"]), "the cache holds other questions: rebuild it"
-    texts = [s.speller.correct(normalize_query(q.question))[0] for q in qs]
+    qs, texts = cached_questions(s, d)
     vectors = s.embedder.embed_queries(texts)
     keys, chunks = s.keys, s.chunks
     t0 = time.time()

@@ -80,6 +80,16 @@ __all__ = [
 ABSTAIN_REASON = "证据不足：没有足够相关的法条或文章段落"
 
 
+def named_places(chunks: list[Chunk], refs: list) -> dict[str, tuple[int | None, int | None]]:
+    """Each named article's id, with the 款 and 项 the question names in it ((None, None): the article).
+    An article named twice, once whole, is asked for whole."""
+    out: dict[str, tuple[int | None, int | None]] = {}
+    for c in chunks:
+        places = [(r.paragraph, r.item) for r in refs if (r.law, r.article, r.suffix) == (c.law, c.article, c.suffix)]
+        out[c.id] = places[0] if len(places) == 1 else (None, None)
+    return out
+
+
 def abstain_reason(plan: Plan) -> str:
     """Why an answer abstains, in one line (the answer's ``reason``; empty when it answers)."""
     if not plan.abstain:
@@ -176,7 +186,7 @@ class Composer:
         chosen = self._choose_statutes(found, term_weights(tokens))
         asked = asked_terms(q, result.expansion.terms)
         notes = {c: tuple(n) for c, n in self._notes.items()}
-        named = frozenset(h.chunk.id for h in chosen if h.exact)
+        named = named_places([h.chunk for h in chosen if h.exact], result.named)
         statutes = choose_statutes([h.chunk for h in chosen], asked, self.paragraphs, self.structure, notes, named)
         # Commentary only from a passage about as close to the question as the best hit, whose words
         # hold enough of the question, and that does not state one side of a distinction as the rule.

@@ -7,6 +7,7 @@ functions, and builds the answer's blocks from the plan.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -255,13 +256,51 @@ def choose_quotes(chunk: Chunk, asked: AskedTerms, model: ParagraphModel, notes:
     return statute_choice(chunk, best_paragraph(chunk, asked, model), asked, model, notes)
 
 
+# Words a question uses to ask what an article says; they pick out no 款.
+_ASKING = frozenset("规定 内容 原文 条文 法条 意思 具体 分别 讲的 说的 说了 讲了 含义 解释".split())
+
+
+def _own_words(question: str) -> set[str]:
+    """The question's words of two or more characters, outside its citations (第一千零六十五条 is no
+    word of the law's text) and other than the words of asking."""
+    kept, at = [], 0
+    for ref in sorted(find_citations(question), key=lambda r: r.start):
+        kept.append(question[at : ref.start])
+        at = max(at, ref.end)
+    kept.append(question[at:])
+    return {t for t in tokenize(" ".join(kept)) if len(t) >= 2 and t not in _ASKING}
+
+
+def named_choice(chunk: Chunk, paragraph: int | None, item: int | None, asked: AskedTerms, model: ParagraphModel,
+                 notes: tuple[str, ...] = ()) -> StatuteChoice:
+    """What of an article the question names is quoted: the 款 (and 项) it names; else the 款 (or 项) the
+    question's own words point to, the way ``choose_quotes`` picks one (示例担保法第三条，借款用于赌博…
+    → its 第（三）项); else the whole article: 「第六百八十八条是怎么规定的」 asks for both its 款.
+
+    A 款 points when the question has a word of its own (``_own_words``) that this 款 holds and no other
+    款 does. A 款 or 项 the article does not have quotes the whole article (verify reports the number)."""
+    whole = StatuteChoice(chunk, None, None, quote_spans(chunk, None, None), notes)
+    if paragraph is None and item is None:
+        best = best_paragraph(chunk, asked, model)
+        if best is None or len(chunk.paragraphs) < 2:
+            return statute_choice(chunk, best, asked, model, notes)  # one 款: its 项 only when one is asked about
+        others = "".join(p.text for p in chunk.paragraphs if p is not best)
+        points = any(t in best.text and t not in others for t in _own_words(asked.text))
+        return statute_choice(chunk, best, asked, model, notes) if points else whole
+    para = {p.index: p for p in chunk.paragraphs}.get(paragraph or 1)
+    chosen = {s.index: s for s in sibling_items(chunk, para.index)}.get(item) if para and item else None
+    if para is None or (item is not None and chosen is None):
+        return whole
+    return StatuteChoice(chunk, para, chosen, quote_spans(chunk, para, chosen), notes)
+
+
 def choose_statutes(
     chunks: list[Chunk],
     asked: AskedTerms,
     model: ParagraphModel,
     structure: Structure,
     notes: dict[str, tuple[str, ...]],
-    named: frozenset[str] = frozenset(),
+    named: Mapping[str, tuple[int | None, int | None]] | None = None,
 ) -> tuple[StatuteChoice | BothSides, ...]:
     """What of each chosen article is quoted, in order: its best 款 and 项; and where that 款 is one side
     of a distinction (``qa.alternatives``), the side the question settles, or both sides when it does not.
@@ -270,8 +309,10 @@ def choose_statutes(
     Args:
         chunks: the statute articles to cite, most direct first.
         notes: citation -> notes to show under the article (misquotes in prose).
-        named: ids of the articles the question names: asked for by name, they are quoted as chosen.
+        named: the articles the question names, by id, with the 款 and 项 it names (None: not named).
+            They are quoted as asked (``named_choice``), never split into sides.
     """
+    named = named or {}
     out: list[StatuteChoice | BothSides] = []
     done: set[tuple[str, int | None]] = set()
 
@@ -279,11 +320,15 @@ def choose_statutes(
         return statute_choice(place_chunk, para, asked, model, notes.get(place_chunk.citation or "", ()))
 
     for chunk in chunks:
+        if chunk.id in named:
+            out.append(named_choice(chunk, *named[chunk.id], asked, model, notes.get(chunk.citation or "", ())))
+            done.add((chunk.id, None))
+            continue
         choice = choose_quotes(chunk, asked, model, notes.get(chunk.citation or "", ()))
         here = (chunk.id, choice.paragraph.index if choice.paragraph else None)
         if here in done or (chunk.id, None) in done:
             continue
-        alts = None if choice.paragraph is None or chunk.id in named else structure.alternatives(chunk, choice.paragraph)
+        alts = None if choice.paragraph is None else structure.alternatives(chunk, choice.paragraph)
         if alts is None:
             out.append(choice)
             done.add(here)

@@ -197,11 +197,19 @@ def test_a_settled_question_quotes_its_side(searcher, structure, model):
     assert statute_keys(joint) == [(3, 2)]  # the case is named: just the 款 that answers
 
 
-def test_an_article_the_question_names_is_quoted_as_chosen(searcher, structure, model):
+def test_an_article_the_question_names_is_quoted_as_asked_never_split_into_sides(searcher, structure, model):
     third = article(searcher, 3)
-    parts = choose_statutes([third], asked_terms("示例保证法第三条，债权人能直接找保证人吗？"), model, structure, {},
-                            named=frozenset({third.id}))
-    assert all(isinstance(p, StatuteChoice) for p in parts) and statute_keys(parts)[0][0] == 3
+
+    def named(question, place=(None, None)):
+        (part,) = choose_statutes([third], asked_terms(question), model, structure, {}, named={third.id: place})
+        assert isinstance(part, StatuteChoice)
+        return part
+
+    whole = named("示例保证法第三条是怎么规定的？")  # what the article says: all of it
+    assert whole.paragraph is None and [(q.start, q.end) for q in whole.quotes] == [(third.start, third.end)]
+    assert statute_keys([named("示例保证法第三条，债权人能直接找保证人吗？")]) == [(3, 2)]  # only ② has 债权人
+    assert statute_keys([named("示例保证法第三条是怎么规定的？", (2, None))]) == [(3, 2)]  # 第三条第二款
+    assert named("示例保证法第三条第五款", (5, None)).paragraph is None  # no such 款: the article, whole
 
 
 def test_prose_that_states_one_side_as_the_rule_takes_a_side(searcher, structure, model):

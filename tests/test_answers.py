@@ -89,6 +89,21 @@ def test_collection_calls_quote_50_and_only_a_passage_that_speaks_to_it(real_eng
         assert lead.heading_path and "催收" in "".join(q.text for q in lead.quotes)
 
 
+@pytest.mark.parametrize(("question", "cited", "words"), [
+    # What an article says: all of it, each 款 (688② is the joint guarantor's rule, not only ①'s definition).
+    ("民法典第六百八十八条是怎么规定的？", "《中华人民共和国民法典》第六百八十八条", ["为连带责任保证", "在其保证范围内承担保证责任"]),
+    ("征信业管理条例第十六条的内容", "《征信业管理条例》第十六条", ["为5年", "作出说明"]),
+    # The 款 the question names, or the one its own words point to.
+    ("民法典第六百八十八条第二款", "《中华人民共和国民法典》第六百八十八条第二款", ["在其保证范围内承担保证责任"]),
+    ("民法典第六百八十条禁止什么？", "《中华人民共和国民法典》第六百八十条第一款", ["禁止高利放贷"]),
+])
+def test_an_article_named_is_quoted_as_asked(real_engine, question, cited, words):
+    a = real_engine.ask(question)
+    assert statute_cites(a) == [cited]
+    quoted = "".join(c.quote for c in a.citations)
+    assert all(w in quoted for w in words)
+
+
 def test_a_36_percent_rate_quotes_25_and_no_lead(real_engine):
     a = real_engine.ask(RATE_36)
     assert statute_cites(a)[0] == "《最高人民法院关于审理民间借贷案件适用法律若干问题的规定》第二十五条第一款"

@@ -194,6 +194,15 @@ def test_the_paragraph_that_answers_is_quoted_and_cited(composer, question, para
     assert [q.text[: len(quote)] for q in st.quotes] == [quote]
 
 
+def test_an_article_asked_about_by_name_is_quoted_whole(composer, searcher):
+    a = composer.ask("示例担保法第二条是怎么规定的？")
+    (st,) = of(a.blocks, StatuteQuote)
+    second = next(c for c in searcher.chunks if c.kind == "statute" and c.article == 2)
+    assert st.ref == Ref(LAW, 2, 0, None, None) and st.citation == f"《{LAW}》第二条"
+    assert [q.text for q in st.quotes] == [second.text] and len(second.paragraphs) == 2
+    assert self_check(a, searcher) == []
+
+
 def test_an_item_is_quoted_with_the_words_that_introduce_it(composer):
     a = composer.ask("示例担保法第三条，借款用于赌博，保证人还要承担保证责任吗？")
     (st,) = of(a.blocks, StatuteQuote)
