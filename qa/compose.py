@@ -245,7 +245,8 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
         return StatuteQuote(cite, ref, c.heading_path, tuple(quote(c, sp.start, sp.end, cite, ref) for sp in st.quotes))
 
     def notes(st: StatuteChoice) -> list[Block]:
-        out: list[Block] = [Note("misquote", text, st.chunk.id) for text in st.notes]
+        out: list[Block] = [Note("missing", f"本条没有{st.missing}，以上引用的是全条。", st.chunk.id)] if st.missing else []
+        out += [Note("misquote", text, st.chunk.id) for text in st.notes]
         status = status_note(st.chunk)
         return out + ([Note("status", status, st.chunk.id)] if status else [])
 

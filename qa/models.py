@@ -120,7 +120,8 @@ class Note:
     """A remark on the statute quoted in the block before it, e.g. where an article misquotes it."""
 
     type: ClassVar[str] = "note"
-    kind: str  # "misquote" | "status" (the quoted version is repealed, historical or amended)
+    kind: str  # "misquote" | "status" (the quoted version is repealed, historical or amended) | "missing" (the
+    # 款 or 项 the question names is not in the article, which is quoted whole)
     text: str
     about: str  # chunk id of the statute it is about
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from legalqa.index.search import Hit, SearchResult
 from legalqa.index.sparse import tokenize
 from legalqa.ingest.citations import find_citations
 from legalqa.ingest.models import Chunk, Span
+from legalqa.ingest.numerals import int_to_cn
 from legalqa.qa.alternatives import Side, Structure, ruling, settle
 from legalqa.qa.paragraphs import AskedTerms, ParagraphModel, char_pairs, sibling_items
 from legalqa.qa.terms import overlap
@@ -48,6 +49,7 @@ class StatuteChoice:
     item: Span | None  # its index is the number its marker gives
     quotes: tuple[Span, ...]  # source spans to quote, in order
     notes: tuple[str, ...] = ()  # e.g. where a prose source misquotes this article
+    missing: str = ""  # the 款 or 项 the question names that the article does not have (第三款)
 
     @property
     def cited_paragraph(self) -> int | None:
@@ -290,7 +292,9 @@ def named_choice(chunk: Chunk, paragraph: int | None, item: int | None, asked: A
     para = {p.index: p for p in chunk.paragraphs}.get(paragraph or 1)
     chosen = {s.index: s for s in sibling_items(chunk, para.index)}.get(item) if para and item else None
     if para is None or (item is not None and chosen is None):
-        return whole
+        asked_for = "".join([f"第{int_to_cn(paragraph)}款" if paragraph else "",
+                             f"第（{int_to_cn(item)}）项" if item else ""])
+        return replace(whole, missing=asked_for)
     return StatuteChoice(chunk, para, chosen, quote_spans(chunk, para, chosen), notes)
 
 

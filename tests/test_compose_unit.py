@@ -201,6 +201,10 @@ def test_an_article_asked_about_by_name_is_quoted_whole(composer, searcher):
     assert st.ref == Ref(LAW, 2, 0, None, None) and st.citation == f"《{LAW}》第二条"
     assert [q.text for q in st.quotes] == [second.text] and len(second.paragraphs) == 2
     assert self_check(a, searcher) == []
+    b = composer.ask("示例担保法第二条第三款是什么？")  # the article has two 款: quote it whole and say so
+    assert [q.text for q in of(b.blocks, StatuteQuote)[0].quotes] == [second.text]
+    assert [(n.kind, n.text) for n in of(b.blocks, Note)] == [("missing", "本条没有第三款，以上引用的是全条。")]
+    assert "本条没有第三款" in b.text and self_check(b, searcher) == []
 
 
 def test_an_item_is_quoted_with_the_words_that_introduce_it(composer):
