@@ -38,6 +38,7 @@ from legalqa.qa.models import (
     Note,
     Quote,
     Ref,
+    ScopeNote,
     SourceEntry,
     SourceList,
     StatuteQuote,
@@ -60,7 +61,7 @@ from legalqa.qa.plan import (
     sides_of,
     takes_a_side,
 )
-from legalqa.qa.scope import foreign_place
+from legalqa.qa.scope import foreign_scope
 from legalqa.qa.select import CitationSelector, by_rerank_margin
 from legalqa.qa.terms import term_weights
 
@@ -94,8 +95,8 @@ def abstain_reason(plan: Plan) -> str:
     """Why an answer abstains, in one line (the answer's ``reason``; empty when it answers)."""
     if not plan.abstain:
         return ""
-    if plan.foreign:
-        return f"问题涉及{plan.foreign}的法律或发生在{plan.foreign}的事：本系统只收录中华人民共和国的法律法规"
+    if plan.scope and plan.scope.ruled:
+        return f"问题问的是{plan.scope.place}的法律：本系统只收录中华人民共和国的法律法规"
     return ABSTAIN_REASON
 
 
@@ -172,11 +173,12 @@ class Composer:
         corrections = tuple((c.written, c.meant) for c in result.corrections)
         expansions = tuple(result.expansion.rules)
         # No Chinese statute answers a question about another country's law, however many words
-        # they share: say so instead of quoting one.
-        foreign = foreign_place(q)
-        if foreign:
+        # they share: say so instead of quoting one. A country named only as where things happened
+        # gets its answer, with a note that it is Chinese law.
+        scope = foreign_scope(q)
+        if scope and scope.ruled:
             return Plan(True, evidence, corrections=corrections, hits=tuple(result.hits), expansions=expansions,
-                        foreign=foreign)
+                        scope=scope)
         # A question that names an article the index does not hold (婚姻法第十七条, repealed and absent)
         # is about that article: another law's 第十七条, or whatever else matches its few other
         # words, would answer a question nobody asked.
@@ -199,7 +201,7 @@ class Composer:
             lead = None
         cited = {st.chunk.id for st in _flat(statutes)} | ({lead.hit.chunk.id} if lead else set())
         hits = reported_hits(result, chosen, cited, [st.chunk for st in _flat(statutes)])
-        return Plan(False, evidence, lead, statutes, corrections, hits, expansions)
+        return Plan(False, evidence, lead, statutes, corrections, hits, expansions, scope)
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
         """The statute hits to quote, in order: by the re-ranker's margin (a re-ranked search, when
@@ -228,7 +230,10 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
     """
     blocks: list[Block] = [Correction(plan.corrections)] if plan.corrections else []
     if plan.abstain:
-        return blocks + [Abstention(abstain_reason(plan), laws, articles, plan.foreign), Disclaimer()]
+        foreign = plan.scope.place if plan.scope and plan.scope.ruled else ""
+        return blocks + [Abstention(abstain_reason(plan), laws, articles, foreign), Disclaimer()]
+    if plan.scope:
+        blocks.append(ScopeNote(plan.scope.place))
     quotes: list[Quote] = []
 
     def quote(chunk: Chunk, start: int, end: int, citation: str, ref: Ref | None = None) -> Quote:

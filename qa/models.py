@@ -77,6 +77,14 @@ class Correction:
 
 
 @dataclass(frozen=True)
+class ScopeNote:
+    """The question places its facts in another country (qa.scope): what follows is Chinese law."""
+
+    type: ClassVar[str] = "scope"
+    place: str  # the country, by its Chinese name
+
+
+@dataclass(frozen=True)
 class Lead:
     """Commentary, not law: sentences of an article passage that bear on the question."""
 
@@ -135,7 +143,7 @@ class Abstention:
     reason: str
     laws: tuple[str, ...]
     articles: tuple[str, ...]  # titles of the prose sources
-    foreign: str = ""  # the foreign country the question places its facts in (qa.scope)
+    foreign: str = ""  # the foreign country whose law the question asks about (qa.scope)
 
 
 @dataclass(frozen=True)
@@ -160,7 +168,7 @@ class Disclaimer:
     text: str = DISCLAIMER
 
 
-Block = Correction | Lead | StatuteQuote | Branch | Note | Abstention | SourceList | Disclaimer
+Block = Correction | ScopeNote | Lead | StatuteQuote | Branch | Note | Abstention | SourceList | Disclaimer
 
 
 @dataclass(frozen=True)

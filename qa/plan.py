@@ -18,6 +18,7 @@ from legalqa.ingest.models import Chunk, Span
 from legalqa.ingest.numerals import int_to_cn
 from legalqa.qa.alternatives import Side, Structure, ruling, settle
 from legalqa.qa.paragraphs import AskedTerms, ParagraphModel, char_pairs, sibling_items
+from legalqa.qa.scope import ForeignScope
 from legalqa.qa.terms import overlap
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class Plan:
     corrections: tuple[tuple[str, str], ...] = ()  # (written, meant)
     hits: tuple[Hit, ...] = ()  # the hits the answer reports: shown ones, plus any cited from deeper
     expansions: tuple[str, ...] = ()
-    foreign: str = ""  # abstaining because the question is about this country's law (qa.scope)
+    scope: ForeignScope | None = None  # the foreign country the question places its facts in (qa.scope)
 
 
 def evidence_score(top_dense: float, rules: float, cfg: AnswerConfig) -> float:

@@ -31,6 +31,7 @@ from legalqa.qa.models import (
     Lead,
     Note,
     Quote,
+    ScopeNote,
     SourceList,
     StatuteQuote,
 )
@@ -135,6 +136,12 @@ def layout(blocks: list[Block]) -> list[Section]:
         if isinstance(b, Correction):
             fixed = "，".join(f"“{w}”理解为“{m}”" for w, m in b.pairs)
             out.append(Section("", [Item([("text", "（按读音把"), ("data", fixed), ("text", "。）")])], "emphasis", b.type))
+        elif isinstance(b, ScopeNote):
+            out.append(Section("", [Item([
+                ("text", "（问题提到"), ("data", b.place),
+                ("text", "。以下引用的是中华人民共和国的法律；事情如果适用"), ("data", b.place),
+                ("text", "的法律，这些条文不适用，请咨询当地的执业律师。）"),
+            ])], "emphasis", b.type))
         elif isinstance(b, Lead):
             runs = [("data", b.citation), ("text", "提到："), *_quotes(b.quotes, "")]
             out.append(Section(COMMENTARY, [Item(runs)], "lines", b.type))
@@ -158,8 +165,8 @@ def layout(blocks: list[Block]) -> list[Section]:
                 section.items.append(Item([("text", "注意："), ("data", b.text)]))
         elif isinstance(b, Abstention) and b.foreign:
             out.append(Section("", [
-                Item([("text", "抱歉，这个问题涉及"), ("data", b.foreign),
-                      ("text", "的法律或发生在那里的事，本系统只收录中华人民共和国的法律法规，不能回答。")]),
+                Item([("text", "抱歉，这个问题问的是"), ("data", b.foreign),
+                      ("text", "的法律，本系统只收录中华人民共和国的法律法规，不能回答。")]),
                 Item([("text", "各国法律不同，中国法律的条文不能套用，我不做猜测。建议咨询当地的执业律师或有关机构。")]),
             ], "paragraphs", b.type))
         elif isinstance(b, Abstention):

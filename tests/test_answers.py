@@ -117,7 +117,7 @@ def test_out_of_scope_abstains_and_cites_nothing(real_composer):
         assert a.abstained, q
         assert a.citations == [] and "不做猜测" in a.text and "我检索了" in a.text
     a = real_composer.ask("What are the requirements for a US patent?")  # another country's law: says so
-    assert a.abstained and a.citations == [] and "不做猜测" in a.text and "涉及美国的法律" in a.text
+    assert a.abstained and a.citations == [] and "不做猜测" in a.text and "问的是美国的法律" in a.text
 
 
 def test_misquote_note_on_article_681(real_composer):

@@ -17,7 +17,7 @@ from legalqa.ingest.crosscheck import QuoteCheck, misquote_note
 from legalqa.ingest.models import Chunk
 from legalqa.ingest.pipeline import Collection, ingest
 from legalqa.qa.compose import AnswerConfig, Composer
-from legalqa.qa.models import Abstention, Disclaimer, Lead, Note, Ref, SourceList, StatuteQuote
+from legalqa.qa.models import Abstention, Disclaimer, Lead, Note, Ref, ScopeNote, SourceList, StatuteQuote
 from legalqa.qa.paragraphs import ParagraphModel, asked_terms
 from legalqa.qa.plan import (
     abstains,
@@ -142,11 +142,18 @@ def test_weak_evidence_abstains_and_names_what_was_searched(composer):
 def test_a_question_about_another_countrys_law_abstains_and_says_why(searcher):
     eager = Composer(searcher, AnswerConfig(selector="relative", min_evidence=0.0))  # never abstains on evidence
     assert not eager.ask("担保人要承担保证责任吗？").abstained
-    a = eager.ask("在美国给朋友做担保人，要承担保证责任吗？")
-    assert a.abstained and a.citations == [] and a.reason.startswith("问题涉及美国的法律")
+    a = eager.ask("按美国法律，担保人要承担保证责任吗？")
+    assert a.abstained and a.citations == [] and a.reason.startswith("问题问的是美国的法律")
     assert [type(b) for b in a.blocks] == [Abstention, Disclaimer] and a.blocks[0].foreign == "美国"
-    assert "这个问题涉及美国的法律" in a.text and "美国" in to_html(a.blocks)
-    assert not eager.ask("我老公是美国人，我给他做担保人，要承担保证责任吗？").abstained  # a nationality
+    assert "这个问题问的是美国的法律" in a.text and "美国" in to_html(a.blocks)
+    # Where things happened, not under whose law: answered, with a note that the answer is Chinese law.
+    b = eager.ask("在美国给朋友做担保人，要承担保证责任吗？")
+    assert not b.abstained and b.citations and of(b.blocks, ScopeNote) == [ScopeNote("美国")]
+    assert b.blocks.index(ScopeNote("美国")) < b.blocks.index(of(b.blocks, StatuteQuote)[0])
+    assert "以下引用的是中华人民共和国的法律" in b.text and "以下引用的是中华人民共和国的法律" in b.markdown
+    assert {"type": "scope", "place": "美国"} in b.to_dict()["blocks"]
+    c = eager.ask("我老公是美国人，我给他做担保人，要承担保证责任吗？")  # a nationality: nothing to say
+    assert not c.abstained and not of(c.blocks, ScopeNote)
 
 
 def test_a_named_article_the_index_lacks_is_never_answered_from_another_article(searcher):
