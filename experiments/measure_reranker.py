@@ -6,7 +6,7 @@ answerable ones) the product's ``Searcher.candidates`` gives the candidate pool 
 pairwise) and LightGBM lambdarank models learn from the tune parts which candidates are gold.
 Tune figures are question-grouped 5-fold cross-validated; held-out is only reported.
 
-    LEGALQA_HOME=/work/libhome python experiments/measure_reranker.py --cache /tmp/rr.npz [--grid | --compare | --more | --lgb 100]
+    LEGALQA_HOME=/work/libhome python experiments/measure_reranker.py --cache /tmp/rr.npz [--grid | --compare | --more | --curve | --twins | --confidence | --lgb 100]
 
 The first run gathers the pool (a few minutes) into --cache; later runs only fit.
 """
@@ -211,6 +211,11 @@ def main() -> int:
     p.add_argument("--compare", action="store_true", help="feature groups at the chosen settings, tune only")
     p.add_argument("--more", nargs="*", metavar="VARIANT",
                    help="session 8's MORE features at the chosen settings, tune only (all variants, or the named ones)")
+    p.add_argument("--curve", action="store_true", help="session 9: the shipped model on 25-100%% of each training fold")
+    p.add_argument("--twins", action="store_true",
+                   help="session 9: figures with and without a near-duplicate known question (prints held-out)")
+    p.add_argument("--confidence", action="store_true",
+                   help="session 9: how well the best re-ranker score tells right answers from wrong ones (tune)")
     args = p.parse_args()
     if Path(args.cache).exists():
         d = dict(np.load(args.cache, allow_pickle=False))
@@ -306,16 +311,21 @@ def main() -> int:
         both = np.where(np.isin(grp, tune_q), cv, full)
         report(name, lambda i: order(i, both))
 
-    def draws(cols, trees, seeds):
-        """Mean tune cross-validated (hit@5, recall@5, MRR@10) per source over fold draws."""
+    def draws(cols, trees, seeds, keep=1.0):
+        """Mean tune cross-validated (hit@5, recall@5, MRR@10) per source over fold draws; ``keep`` cuts
+        each training fold to that share of its questions (seeded)."""
         ms = []
         for seed in seeds:
             f_ = np.arange(len(tune_q)) % 5
             np.random.default_rng(seed).shuffle(f_)
+            cut = np.random.default_rng(100 + seed)
             cv = np.zeros(len(X))
             for f in range(5):
                 te = np.isin(grp, tune_q[f_ == f])
-                cv[te] = fit(cols, tune_q[f_ != f], trees, "lgb")(X)[te]
+                train = tune_q[f_ != f]
+                if keep < 1:
+                    train = cut.choice(train, int(len(train) * keep), replace=False)
+                cv[te] = fit(cols, train, trees, "lgb")(X)[te]
             for s_ in ("stard", "default"):
                 idx = [i for i in tune_q if src[i] == s_]
                 m = metrics_of({i: order(i, cv) for i in idx}, {i: golds[i] for i in idx})
@@ -326,6 +336,16 @@ def main() -> int:
                 f" | default tune hit@1 {de[0]:.4f} hit@5 {de[1]:.4f} R@5 {de[2]:.4f} MRR {de[3]:.4f}")
 
     all_cols = [names.index(n) for n in names if n not in EXTRA and n not in MORE]
+
+    def shipped_cv():
+        """The shipped model's tune scores, cross-validated over one fold draw (seed 1)."""
+        f_ = np.arange(len(tune_q)) % 5
+        np.random.default_rng(1).shuffle(f_)
+        cv = np.zeros(len(X))
+        for f in range(5):
+            te = np.isin(grp, tune_q[f_ == f])
+            cv[te] = fit(all_cols, tune_q[f_ != f], 200, "lgb")(X)[te]
+        return cv
     sel = args.features.split(",") if args.features else None
     if sel:
         run(f"pointwise {sel}", [names.index(n) for n in sel])
@@ -347,6 +367,55 @@ def main() -> int:
         for vname, cols in variants.items():
             if not args.more or vname in args.more:
                 print(f"{vname}: {draws(cols, 200, (1, 2, 3, 4))}", flush=True)
+        return 0
+    if args.curve:  # session 9: the shipped model with less training data (tune only)
+        LR, LEAVES = 0.1, 7
+        for keep in (0.25, 0.5, 0.75, 1.0):
+            print(f"training folds cut to {keep:.0%}: {draws(all_cols, 200, (1, 2, 3), keep)}", flush=True)
+        return 0
+    if args.twins:  # session 9: tune (cross-validated) and held-out, with and without a near twin
+        LR, LEAVES = 0.1, 7
+        full = fit(all_cols, tune_q, 200, "lgb")(X)
+        score = np.where(np.isin(grp, tune_q), shipped_cv(), full)
+        kmax = names.index("kmax")
+        twin = [bool((y[starts[i]:ends[i]] == 1).any()) and X[starts[i]:ends[i]][y[starts[i]:ends[i]] == 1, kmax].max()
+                >= 0.95 for i in range(nq)]
+        for sp in ("tune", "heldout"):
+            for has in (True, False):
+                idx = [i for i in range(nq) if src[i] == "stard" and split[i] == sp and twin[i] == has]
+                m = metrics_of({i: order(i, score) for i in idx}, {i: golds[i] for i in idx})
+                print(f"stard/{sp} {'with' if has else 'without'} a known question at ≥ 0.95 citing its gold: {fmt(m)}")
+        return 0
+    if args.confidence:  # session 9: does the best score tell a right answer from a wrong one? (tune only)
+        LR, LEAVES = 0.1, 7
+        from sklearn.metrics import roc_auc_score
+        cv = shipped_cv()
+
+        def answer(i):  # (any citation of the margin rule is gold, the best score): top + 2 within 1.0
+            a, b = starts[i], ends[i]
+            best: dict = {}
+            for r, sc in zip(rows[a:b], cv[a:b], strict=True):
+                if keys_of[int(r)] is not None:
+                    best[keys_of[int(r)]] = max(best.get(keys_of[int(r)], -np.inf), sc)
+            ranked = [k for k in order(i, cv) if k in best]
+            if not ranked:
+                return False, -np.inf
+            top = best[ranked[0]]
+            return any(k in golds[i] for k in [k for k in ranked if best[k] >= top - 1.0][:3]), top
+
+        tau = None
+        for s_ in ("stard", "default"):
+            ok, top = map(np.array, zip(*[answer(i) for i in tune_q if src[i] == s_], strict=True))
+            print(f"{s_} tune: {len(ok)} answers, {ok.mean():.3f} cite a gold article; AUC of the best score {roc_auc_score(ok, top):.3f}")
+            if tau is None:
+                lr = LogisticRegression().fit(top[:, None], ok)
+                tau = -lr.intercept_[0] / lr.coef_[0][0]
+                print(f"   P(right) = 0.5 at a best score of {tau:.3f}")
+            low = top < tau
+            print(f"   below it: {low.sum()} answers, {ok[low].mean():.3f} right; above: {(~low).sum()}, {ok[~low].mean():.3f} right")
+            for t in (-1.5, -1.0, -0.5, 0.0):
+                low = top < t
+                print(f"   best score below {t}: {low.sum()} answers, right {ok[low].mean() if low.any() else float('nan'):.3f}")
         return 0
     if args.grid:  # decide on tune only: two fold draws, mean of the cross-validated figures
         for lr in (0.05, 0.1):
