@@ -167,6 +167,23 @@ def test_a_both_sides_answer_shows_two_separated_branches(server, browser):
     page.close()
 
 
+def test_a_foreign_law_question_declines_and_a_named_article_is_quoted_whole(server, browser):
+    """Session 9: another country's law is declined with the reason on the page; an article asked about by
+    name is quoted with all its 款, both marked."""
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(url)
+    ask(page, "法国的劳动法规定每周工作多少小时？", 1)
+    declined = page.locator("[data-testid=stChatMessage]").nth(1)
+    assert "问的是法国的法律" in declined.inner_text() and declined.locator("mark").count() == 0
+    ask(page, "民法典第六百八十八条是怎么规定的？", 2)
+    answer = page.locator("[data-testid=stChatMessage]").nth(3)
+    (quote,) = answer.locator(".legalqa-answer mark").all_inner_texts()
+    assert quote.startswith("当事人在保证合同中约定保证人和债务人对债务承担连带责任的") and "在其保证范围内承担保证责任" in quote
+    assert "第六百八十八条第一款" not in answer.inner_text()  # cited as the article, not as its first 款
+    page.close()
+
+
 def test_evaluation_tab_scores_the_sample_answers_file(server, browser):
     """Issue 17: upload eval/examples/answers.jsonl on the page, wait for the progress to finish,
     and see every planted error listed under its answer."""
