@@ -26,6 +26,7 @@ from legalqa.ingest.crosscheck import QuoteCheck, misquote_note
 from legalqa.ingest.models import AMENDED, NOT_IN_FORCE, Chunk
 from legalqa.qa.alternatives import Structure
 from legalqa.qa.config import AnswerConfig
+from legalqa.qa.lawinfo import StatuteSource, statute_source
 from legalqa.qa.models import (
     DISCLAIMER,
     Abstention,
@@ -64,6 +65,7 @@ from legalqa.qa.plan import (
 from legalqa.qa.scope import foreign_scope
 from legalqa.qa.select import CitationSelector, by_rerank_margin
 from legalqa.qa.terms import term_weights
+from legalqa.qa.verify import check_citations
 
 __all__ = [
     "DISCLAIMER",
@@ -79,6 +81,8 @@ __all__ = [
 ]
 
 ABSTAIN_REASON = "证据不足：没有足够相关的法条或文章段落"
+# The verify statuses that say why a named article is not in the index (qa/verify.py).
+WHY_NOT_HERE = ("repealed", "nonexistent", "unknown_law", "not_found")
 
 
 def named_places(chunks: list[Chunk], refs: list) -> dict[str, tuple[int | None, int | None]]:
@@ -97,6 +101,8 @@ def abstain_reason(plan: Plan) -> str:
         return ""
     if plan.scope and plan.scope.ruled:
         return f"问题问的是{plan.scope.place}的法律：本系统只收录中华人民共和国的法律法规"
+    if plan.unnamed:
+        return f"问题所指的条文不在索引中：{plan.unnamed[0]}"
     return ABSTAIN_REASON
 
 
@@ -126,6 +132,7 @@ class Composer:
         self._laws = tuple(searcher.laws)
         self._articles = tuple(sorted({c.title for c in searcher.chunks if c.kind == "article"}))
         # Where prose quotes or paraphrases a statute: never lead with those words, quote the law instead.
+        self._statutes: StatuteSource | None = None  # what verify checks against, built on first need
         self._quoted: dict[str, list[tuple[int, int]]] = {}
         for f in searcher.data.report.get("findings", []):
             self._quoted.setdefault(f["source"], []).append((f["start"], f["end"]))
@@ -182,7 +189,10 @@ class Composer:
         # A question that names an article the index does not hold (婚姻法第十七条, repealed and absent)
         # is about that article: another law's 第十七条, or whatever else matches its few other
         # words, would answer a question nobody asked.
-        if abstains(evidence, cfg) or (result.named and not any(h.exact for h in found.hits)):
+        if result.named and not any(h.exact for h in found.hits):
+            return Plan(True, evidence, corrections=corrections, hits=tuple(result.hits), expansions=expansions,
+                        unnamed=self._why_not_here(q))
+        if abstains(evidence, cfg):
             return Plan(True, evidence, corrections=corrections, hits=tuple(result.hits), expansions=expansions)
         terms = {t for t in weights if len(t) >= 2}  # the question's words and its expansion terms
         chosen = self._choose_statutes(found, term_weights(tokens))
@@ -202,6 +212,13 @@ class Composer:
         cited = {st.chunk.id for st in _flat(statutes)} | ({lead.hit.chunk.id} if lead else set())
         hits = reported_hits(result, chosen, cited, [st.chunk for st in _flat(statutes)])
         return Plan(False, evidence, lead, statutes, corrections, hits, expansions, scope)
+
+    def _why_not_here(self, question: str) -> tuple[str, ...]:
+        """Why the articles a question names are not in the index, as ``legalqa verify`` reports them."""
+        if self._statutes is None:  # a pass over every chunk: only when a question needs it
+            self._statutes = statute_source(self.searcher)
+        return tuple(f"{c.citation}：{c.detail()}" for c in check_citations(question, self._statutes)
+                     if c.status in WHY_NOT_HERE and c.detail())
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:
         """The statute hits to quote, in order: by the re-ranker's margin (a re-ranked search, when
@@ -231,7 +248,7 @@ def build_blocks(plan: Plan, laws: tuple[str, ...], articles: tuple[str, ...]) -
     blocks: list[Block] = [Correction(plan.corrections)] if plan.corrections else []
     if plan.abstain:
         foreign = plan.scope.place if plan.scope and plan.scope.ruled else ""
-        return blocks + [Abstention(abstain_reason(plan), laws, articles, foreign), Disclaimer()]
+        return blocks + [Abstention(abstain_reason(plan), laws, articles, foreign, plan.unnamed), Disclaimer()]
     if plan.scope:
         blocks.append(ScopeNote(plan.scope.place))
     quotes: list[Quote] = []

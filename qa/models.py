@@ -144,6 +144,7 @@ class Abstention:
     laws: tuple[str, ...]
     articles: tuple[str, ...]  # titles of the prose sources
     foreign: str = ""  # the foreign country whose law the question asks about (qa.scope)
+    unnamed: tuple[str, ...] = ()  # why the articles the question names are not here (repealed, past the end …)
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,9 @@ class Plan:
     hits: tuple[Hit, ...] = ()  # the hits the answer reports: shown ones, plus any cited from deeper
     expansions: tuple[str, ...] = ()
     scope: ForeignScope | None = None  # the foreign country the question places its facts in (qa.scope)
+    # Why the articles the question names are not here, as `legalqa verify` says it (repealed, past the
+    # law's last article, a law the index lacks): one line each.
+    unnamed: tuple[str, ...] = ()
 
 
 def evidence_score(top_dense: float, rules: float, cfg: AnswerConfig) -> float:

@@ -169,6 +169,12 @@ def layout(blocks: list[Block]) -> list[Section]:
                       ("text", "的法律，本系统只收录中华人民共和国的法律法规，不能回答。")]),
                 Item([("text", "各国法律不同，中国法律的条文不能套用，我不做猜测。建议咨询当地的执业律师或有关机构。")]),
             ], "paragraphs", b.type))
+        elif isinstance(b, Abstention) and b.unnamed:
+            out.append(Section("", [
+                Item([("text", "抱歉，你问的条文这里没有，我不做猜测：")]),
+                *[Item([("data", line)]) for line in b.unnamed],
+                Item([("text", "可以换个说法问现行的规定，或用“核验引用”核对一段文字里的引用。")]),
+            ], "paragraphs", b.type))
         elif isinstance(b, Abstention):
             searched, scope = _searched(b.laws, b.articles)
             out.append(Section("", [

@@ -104,6 +104,15 @@ def test_an_article_named_is_quoted_as_asked(real_engine, question, cited, words
     assert all(w in quoted for w in words)
 
 
+@pytest.mark.parametrize(("question", "why"), [
+    ("婚姻法第十七条是怎么规定的？", "《中华人民共和国婚姻法》已废止（见《中华人民共和国民法典》第一千二百六十条），现行规定见《中华人民共和国民法典》"),
+    ("民法典第一千二百六十一条", "《中华人民共和国民法典》只到第一千二百六十条"),
+])
+def test_an_article_the_index_lacks_is_declined_with_verifys_reason(real_engine, question, why):
+    a = real_engine.ask(question)
+    assert a.abstained and a.citations == [] and why in a.text and why in a.reason
+
+
 def test_a_36_percent_rate_quotes_25_and_no_lead(real_engine):
     a = real_engine.ask(RATE_36)
     assert statute_cites(a)[0] == "《最高人民法院关于审理民间借贷案件适用法律若干问题的规定》第二十五条第一款"

@@ -163,6 +163,11 @@ def test_a_named_article_the_index_lacks_is_never_answered_from_another_article(
                      "示例担保法第九条是怎么规定的？"):  # past the law's last article
         answer = eager.ask(question)
         assert answer.abstained and answer.citations == [], question
+    # The answer says why, as `legalqa verify` would (and names no unrelated laws it searched).
+    past = eager.ask("示例担保法第九条是怎么规定的？")  # the fixture's law has no closing article: maybe incomplete
+    why = f"《{LAW}》第九条：索引只收录了《{LAW}》的部分条文，无法确认这一条"
+    assert past.blocks[0].unnamed == (why,) and past.reason == f"问题所指的条文不在索引中：{why}"
+    assert why in past.text and "我检索了" not in past.text
 
 
 def test_a_named_article_is_answered_however_weak_the_evidence(searcher):
