@@ -126,7 +126,8 @@ class Engine:
             loaded = self._current()
             if loaded.composer is None:
                 library = bool(loaded.searcher.data.manifest.get("library"))
-                loaded = replace(loaded, composer=Composer(loaded.searcher, self.settings.answer_for(library)))
+                composer = Composer(loaded.searcher, self.settings.answer_for(library), statutes=lambda: self.statutes)
+                loaded = replace(loaded, composer=composer)
                 self._loaded = loaded
             return loaded.composer
 

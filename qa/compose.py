@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from legalqa.index.search import Filters, Hit, Searcher, SearchResult, normalize_query, validate_query
 from legalqa.index.sparse import tokenize
+from legalqa.ingest.citations import CitationRef
 from legalqa.ingest.crosscheck import QuoteCheck, misquote_note
 from legalqa.ingest.models import AMENDED, NOT_IN_FORCE, Chunk
 from legalqa.qa.alternatives import Structure
@@ -85,12 +87,12 @@ ABSTAIN_REASON = "证据不足：没有足够相关的法条或文章段落"
 WHY_NOT_HERE = ("repealed", "nonexistent", "unknown_law", "not_found")
 
 
-def named_places(chunks: list[Chunk], refs: list) -> dict[str, tuple[int | None, int | None]]:
+def named_places(chunks: list[Chunk], refs: Sequence[CitationRef]) -> dict[str, tuple[int | None, int | None]]:
     """Each named article's id, with the 款 and 项 the question names in it ((None, None): the article).
-    An article named twice, once whole, is asked for whole."""
+    An article named twice is asked for whole."""
     out: dict[str, tuple[int | None, int | None]] = {}
     for c in chunks:
-        places = [(r.paragraph, r.item) for r in refs if (r.law, r.article, r.suffix) == (c.law, c.article, c.suffix)]
+        places = [(r.paragraph, r.item) for r in refs if r.article_key() == (c.law, c.article, c.suffix)]
         out[c.id] = places[0] if len(places) == 1 else (None, None)
     return out
 
@@ -116,7 +118,10 @@ def misquote_notes(report: dict) -> dict[str, list[str]]:
 
 
 class Composer:
-    def __init__(self, searcher: Searcher, config: AnswerConfig | None = None):
+    def __init__(self, searcher: Searcher, config: AnswerConfig | None = None,
+                 statutes: Callable[[], StatuteSource] | None = None):
+        """``statutes`` gives the law facts verify checks against (``Engine.statutes``, derived once per
+        index); without it the composer derives its own on first need."""
         self.searcher = searcher
         self.config = config or AnswerConfig()
         # Loaded here, not on the first question, so a missing or stale model file fails early.
@@ -132,7 +137,8 @@ class Composer:
         self._laws = tuple(searcher.laws)
         self._articles = tuple(sorted({c.title for c in searcher.chunks if c.kind == "article"}))
         # Where prose quotes or paraphrases a statute: never lead with those words, quote the law instead.
-        self._statutes: StatuteSource | None = None  # what verify checks against, built on first need
+        self._statutes_of = statutes
+        self._statutes: StatuteSource | None = None  # its own, when no ``statutes`` was given
         self._quoted: dict[str, list[tuple[int, int]]] = {}
         for f in searcher.data.report.get("findings", []):
             self._quoted.setdefault(f["source"], []).append((f["start"], f["end"]))
@@ -215,9 +221,11 @@ class Composer:
 
     def _why_not_here(self, question: str) -> tuple[str, ...]:
         """Why the articles a question names are not in the index, as ``legalqa verify`` reports them."""
-        if self._statutes is None:  # a pass over every chunk: only when a question needs it
-            self._statutes = statute_source(self.searcher)
-        return tuple(f"{c.citation}：{c.detail()}" for c in check_citations(question, self._statutes)
+        if self._statutes_of is not None:
+            source = self._statutes_of()
+        else:  # a pass over every chunk: only when a question needs it
+            source = self._statutes = self._statutes or statute_source(self.searcher)
+        return tuple(f"{c.citation}：{c.detail()}" for c in check_citations(question, source)
                      if c.status in WHY_NOT_HERE and c.detail())
 
     def _choose_statutes(self, found: SearchResult, question_weights: dict[str, float]) -> list[Hit]:

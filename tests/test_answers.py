@@ -113,6 +113,25 @@ def test_an_article_the_index_lacks_is_declined_with_verifys_reason(real_engine,
     assert a.abstained and a.citations == [] and why in a.text and why in a.reason
 
 
+def test_the_engine_derives_its_law_facts_once_for_answers_and_verify(real_engine, monkeypatch):
+    """A named article the index lacks is explained from the same law facts verify uses: one pass over the
+    index's chunks per engine, not one per face."""
+    import legalqa.qa.compose as compose
+    from legalqa.qa import lawinfo
+
+    from legalqa.engine import Engine
+
+    derived = []
+    real = lawinfo.statute_source
+    monkeypatch.setattr(lawinfo, "statute_source", lambda s: derived.append(s) or real(s))
+    monkeypatch.setattr(compose, "statute_source", lawinfo.statute_source)
+    engine = Engine(real_engine.settings, embedder=real_engine.searcher.embedder)  # a new engine, same index
+    assert engine.ask("民法典第一千二百六十一条").abstained
+    assert engine.verify("《中华人民共和国民法典》第一千二百六十一条").counts() == {"nonexistent": 1}
+    assert engine.ask("合同法第五十二条是怎么规定的？").abstained
+    assert len(derived) == 1
+
+
 def test_a_36_percent_rate_quotes_25_and_no_lead(real_engine):
     a = real_engine.ask(RATE_36)
     assert statute_cites(a)[0] == "《最高人民法院关于审理民间借贷案件适用法律若干问题的规定》第二十五条第一款"
