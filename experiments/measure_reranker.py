@@ -216,6 +216,10 @@ def main() -> int:
                    help="session 9: figures with and without a near-duplicate known question (prints held-out)")
     p.add_argument("--confidence", action="store_true",
                    help="session 9: how well the best re-ranker score tells right answers from wrong ones (tune)")
+    p.add_argument("--prf", metavar="FILE",
+                   help="session 10: feedback columns written by measure_prf.py, beside the shipped features (tune)")
+    p.add_argument("--bias", action="store_true",
+                   help="session 10: how often a default-corpus article tops a question whose gold is elsewhere (tune)")
     args = p.parse_args()
     if Path(args.cache).exists():
         d = dict(np.load(args.cache, allow_pickle=False))
@@ -269,7 +273,8 @@ def main() -> int:
             m = lgb.LGBMRanker(objective="lambdarank", n_estimators=int(C), learning_rate=LR, num_leaves=LEAVES,
                                min_child_samples=MINCHILD, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
                                lambdarank_truncation_level=10, verbose=-1, random_state=0, n_jobs=2)
-            m.fit(X[mask][:, cols], y[mask], group=sizes)
+            gw = np.where(src[grp[mask]] == "default", weight_default, 1.0) if weight_default != 1.0 else None
+            m.fit(X[mask][:, cols], y[mask], group=sizes, sample_weight=gw)
             return lambda Z: m.predict(Z[:, cols])
         Xs = X[mask][:, cols]
         sc = StandardScaler().fit(Xs)
@@ -311,7 +316,7 @@ def main() -> int:
         both = np.where(np.isin(grp, tune_q), cv, full)
         report(name, lambda i: order(i, both))
 
-    def draws(cols, trees, seeds, keep=1.0):
+    def draws(cols, trees, seeds, keep=1.0, weight_default=1.0, bias=False):
         """Mean tune cross-validated (hit@5, recall@5, MRR@10) per source over fold draws; ``keep`` cuts
         each training fold to that share of its questions (seeded)."""
         ms = []
@@ -325,17 +330,30 @@ def main() -> int:
                 train = tune_q[f_ != f]
                 if keep < 1:
                     train = cut.choice(train, int(len(train) * keep), replace=False)
-                cv[te] = fit(cols, train, trees, "lgb")(X)[te]
+                if weight_default == 0:
+                    train = train[src[train] != "default"]
+                cv[te] = fit(cols, train, trees, "lgb", weight_default or 1.0)(X)[te]
             for s_ in ("stard", "default"):
                 idx = [i for i in tune_q if src[i] == s_]
                 m = metrics_of({i: order(i, cv) for i in idx}, {i: golds[i] for i in idx})
                 ms.append((s_, m["hit@1"], m["hit@5"], m["recall@5"], m["mrr@10"]))
+            if bias:  # STARD tune questions whose gold has no default-corpus article
+                idx = [i for i in tune_q if src[i] == "stard" and not golds[i] & default_keys]
+                tops = [order(i, cv)[:1] for i in idx]
+                ms.append(("bias", np.mean([bool(t) and t[0] in default_keys for t in tops]),
+                           np.mean([bool(t) and t[0] in golds[i] for t, i in zip(tops, idx, strict=True)]), len(idx), 0))
         st = np.mean([m[1:] for m in ms if m[0] == "stard"], axis=0)
         de = np.mean([m[1:] for m in ms if m[0] == "default"], axis=0)
-        return (f"stard tune hit@1 {st[0]:.4f} hit@5 {st[1]:.4f} R@5 {st[2]:.4f} MRR {st[3]:.4f}"
-                f" | default tune hit@1 {de[0]:.4f} hit@5 {de[1]:.4f} R@5 {de[2]:.4f} MRR {de[3]:.4f}")
+        out = (f"stard tune hit@1 {st[0]:.4f} hit@5 {st[1]:.4f} R@5 {st[2]:.4f} MRR {st[3]:.4f}"
+               f" | default tune hit@1 {de[0]:.4f} hit@5 {de[1]:.4f} R@5 {de[2]:.4f} MRR {de[3]:.4f}")
+        if bias:
+            b = np.mean([m[1:] for m in ms if m[0] == "bias"], axis=0)
+            out += f" | gold outside the default corpus ({int(b[2])}): default-corpus article first {b[0]:.4f}, hit@1 {b[1]:.4f}"
+        return out
 
     all_cols = [names.index(n) for n in names if n not in EXTRA and n not in MORE]
+    dcol = names.index("default")
+    default_keys = {keys_of[int(r)] for r, x in zip(rows, X[:, dcol], strict=True) if x and keys_of[int(r)] is not None}
 
     def shipped_cv():
         """The shipped model's tune scores, cross-validated over one fold draw (seed 1)."""
@@ -367,6 +385,24 @@ def main() -> int:
         for vname, cols in variants.items():
             if not args.more or vname in args.more:
                 print(f"{vname}: {draws(cols, 200, (1, 2, 3, 4))}", flush=True)
+        return 0
+    if args.prf:  # session 10: pseudo-relevance feedback features (experiments/measure_prf.py)
+        LR, LEAVES = 0.1, 7
+        X = np.hstack([X, np.load(args.prf)["E"]])
+        names += ["prf_bm", "rocchio"]
+        for vname, extra in (("shipped", []), ("+ prf_bm", ["prf_bm"]), ("+ rocchio", ["rocchio"]),
+                             ("+ both", ["prf_bm", "rocchio"])):
+            print(f"{vname}: {draws(all_cols + [names.index(e) for e in extra], 200, (1, 2, 3, 4))}", flush=True)
+        return 0
+    if args.bias:  # session 10: the default-corpus flag and the default questions' weight in training
+        LR, LEAVES = 0.1, 7
+        no_flag = [c for c in all_cols if names[c] != "default"]
+        for vname, cols, w in (("shipped", all_cols, 1.0), ("without the default flag", no_flag, 1.0),
+                               ("default questions weighted 0.3", all_cols, 0.3),
+                               ("without the flag, default questions weighted 0.3", no_flag, 0.3),
+                               ("without the default questions", all_cols, 0),
+                               ("without the flag and the default questions", no_flag, 0)):
+            print(f"{vname}: {draws(cols, 200, (1, 2, 3, 4), weight_default=w, bias=True)}", flush=True)
         return 0
     if args.curve:  # session 9: the shipped model with less training data (tune only)
         LR, LEAVES = 0.1, 7
