@@ -55,6 +55,17 @@ def train_adapter(Q: np.ndarray, targets: list[list[int]], V: np.ndarray, epochs
     return (eye + delta).detach().numpy()
 
 
+def live_targets(s, qs) -> tuple[np.ndarray, list[list[int]]]:
+    """The rows of the index's in-force statutes, and each question's gold as columns among them."""
+    live_rows = np.flatnonzero([c.kind == "statute" and c.status not in ("已废止", "历史版本") for c in s.chunks])
+    col_of = {r: k for k, r in enumerate(live_rows)}
+    targets = []
+    for q in qs:
+        gold = {(law, a, suf) for law, a, suf, *_ in q.expected_keys}
+        targets.append([col_of[r] for r in (s._articles.get(g) for g in gold) if r is not None and r in col_of])
+    return live_rows, targets
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--cache", default="/tmp/rr4.npz")
@@ -81,14 +92,8 @@ def main() -> int:
     texts = [s.speller.correct(normalize_query(q.question))[0] for q in qs]
     Q = s.embedder.embed_queries(texts).astype(np.float32)
     V = faiss.downcast_index(s.backend.data.dense.index).reconstruct_n(0, len(s.chunks)).astype(np.float32)
-    live = np.array([c.kind == "statute" and c.status not in ("已废止", "历史版本") for c in s.chunks])
-    live_rows = np.flatnonzero(live)
-    col_of = {r: k for k, r in enumerate(live_rows)}
+    live_rows, targets = live_targets(s, qs)
     Vl = V[live_rows]
-    targets = []
-    for q in qs:
-        gold = {(law, a, suf) for law, a, suf, *_ in q.expected_keys}
-        targets.append([col_of[r] for r in (s._articles.get(g) for g in gold) if r is not None and r in col_of])
     split = d["split"]
     tune = np.flatnonzero(split == "tune")
     held = np.flatnonzero(split == "heldout")

@@ -80,7 +80,7 @@ def main() -> int:
     from e5file import base_model_file
     from legalqa.eval.metrics import retrieval_metrics
     from legalqa.eval.run import load_searcher
-    from measure_query_adapter import train_adapter
+    from measure_query_adapter import live_targets, train_adapter
     from measure_reranker import cached_questions
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -89,13 +89,8 @@ def main() -> int:
     qs, texts = cached_questions(s, d)
     Q = s.embedder.embed_queries(texts).astype(np.float32)
     V = faiss.downcast_index(s.backend.data.dense.index).reconstruct_n(0, len(s.chunks)).astype(np.float32)
-    live_rows = np.flatnonzero([c.kind == "statute" and c.status not in ("已废止", "历史版本") for c in s.chunks])
-    col_of = {r: k for k, r in enumerate(live_rows)}
+    live_rows, targets = live_targets(s, qs)
     Vl = V[live_rows]
-    targets = []
-    for q in qs:
-        gold = {(law, a, suf) for law, a, suf, *_ in q.expected_keys}
-        targets.append([col_of[r] for r in (s._articles.get(g) for g in gold) if r is not None and r in col_of])
     keys_of = [literal_eval(k) for k in d["keys"]]
     golds = [set(literal_eval(g)) for g in d["golds"]]
     split, src = d["split"], d["src"]
