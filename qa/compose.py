@@ -59,7 +59,6 @@ from legalqa.qa.plan import (
     evidence_of,
     evidence_score,
     pick_lead,
-    pick_paragraph,
     reported_hits,
     sides_of,
     takes_a_side,
@@ -79,7 +78,6 @@ __all__ = [
     "coverage",
     "evidence_score",
     "pick_lead",
-    "pick_paragraph",
 ]
 
 ABSTAIN_REASON = "证据不足：没有足够相关的法条或文章段落"

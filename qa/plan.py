@@ -203,21 +203,6 @@ def best_paragraph(chunk: Chunk, asked: AskedTerms, model: ParagraphModel) -> Sp
     return paras[model.rank(asked, paras)[0]] if len(paras) > 1 else paras[0]
 
 
-def pick_paragraph(
-    chunk: Chunk, asked: AskedTerms, model: ParagraphModel
-) -> tuple[Span | None, Span | None]:
-    """The 款 that best answers the question and, when it lists 项, the best 项 (by ``model``).
-
-    Returns (款, 项): the 款 is None when the article has one 款 and lists no 项 (cite the article);
-    the 项 is as ``pick_item`` chooses.
-    """
-    para = best_paragraph(chunk, asked, model)
-    if para is None:
-        return None, None
-    return (para if len(chunk.paragraphs) > 1 or len(sibling_items(chunk, para.index)) > 1 else None), pick_item(
-        chunk, para, asked, model)
-
-
 def pick_item(chunk: Chunk, para: Span, asked: AskedTerms, model: ParagraphModel) -> Span | None:
     """The 项 of a 款 that answers the question, or None: fewer than two 项, or the best one holds neither a
     question word (or expansion term) nor a question character pair that its 款's opening words and its

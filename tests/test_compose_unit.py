@@ -24,7 +24,6 @@ from legalqa.qa.plan import (
     choose_quotes,
     coverage,
     pick_lead,
-    pick_paragraph,
     quote_spans,
     statute_choice,
 )
@@ -292,17 +291,22 @@ def test_pick_lead_takes_the_best_sentences_in_reading_order_and_skips_quoted_sp
     assert [c.text[s:e] for s, e in pick_lead(c, {"无关": 2.0}, 2)] == ["甲乙丙丁戊己。"]  # nothing matches: the first
 
 
-def test_pick_paragraph_chooses_the_paragraph_and_the_item(searcher):
+def test_choose_quotes_chooses_the_paragraph_and_the_item(searcher):
     model = ParagraphModel.load()
     art2, art3, art4 = (searcher.article(LAW, n, 0) for n in (2, 3, 4))
-    para, item = pick_paragraph(art2, asked_terms("连带责任保证的债务人不还钱"), model)
+
+    def pick(chunk, question):
+        choice = choose_quotes(chunk, asked_terms(question), model)
+        return choice.paragraph, choice.item
+
+    para, item = pick(art2, "连带责任保证的债务人不还钱")
     assert (para.index, item) == (2, None)
-    para, item = pick_paragraph(art2, asked_terms("合同没有约定保证方式"), model)
+    para, item = pick(art2, "合同没有约定保证方式")
     assert (para.index, item) == (1, None)
-    para, item = pick_paragraph(art3, asked_terms("借款用于赌博"), model)
+    para, item = pick(art3, "借款用于赌博")
     assert (para.index, item.index, item.text) == (1, 3, "（三）借款用于赌博。")
-    assert pick_paragraph(art3, asked_terms("无关"), model) == (art3.paragraphs[0], None)  # no 项 is touched
-    assert pick_paragraph(art4, asked_terms("催收"), model) == (None, None)  # one 款: the article is cited whole
+    assert pick(art3, "无关") == (None, None)  # one 款 and no 项 touched: the article is cited whole
+    assert pick(art4, "催收") == (None, None)  # one 款: the article is cited whole
 
 
 def test_an_article_is_quoted_the_same_whether_chosen_or_quoted_as_a_side(searcher):
